@@ -58,7 +58,7 @@ test:
 	test/check
 
 demo:
-	test/demo
+	test/demo/start
 
 bench:
 	bench/run
