@@ -1,0 +1,169 @@
+/*-------------------------------------------------------------------------
+ *
+ * records_store.c
+ *		Write-through of record summaries to toll_free.records.
+ *
+ * Readers may call tf_query_records and tf_retrieve but hold only SELECT on
+ * toll_free.records, so the rows are written with the rights of the table's
+ * owner (the extension owner), under a restricted security context, as
+ * PostgreSQL does for REFRESH MATERIALIZED VIEW.  The SQL is fixed and
+ * schema-qualified, and only the values come from the registry.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "records.h"
+#include "toll_free.h"
+
+#define RECORD_UPSERT_SQL \
+	"INSERT INTO toll_free.records AS r" \
+	" (number, effective, status, parts, approval, action, version, seen_at)" \
+	" VALUES ($1::pg_catalog.text::toll_free.tfn, $2," \
+	" $3::pg_catalog.text::toll_free.record_status, $4, $5, $6, $7," \
+	" pg_catalog.now())" \
+	" ON CONFLICT (number, effective) DO UPDATE SET" \
+	" status = excluded.status," \
+	" parts = pg_catalog.coalesce(excluded.parts, r.parts)," \
+	" approval = pg_catalog.coalesce(excluded.approval, r.approval)," \
+	" action = pg_catalog.coalesce(excluded.action, r.action)," \
+	" version = pg_catalog.coalesce(excluded.version, r.version)," \
+	" seen_at = excluded.seen_at"
+
+#define RECORD_DELETE_SQL \
+	"DELETE FROM toll_free.records" \
+	" WHERE number = $1::pg_catalog.text::toll_free.tfn"
+
+/* The role that owns toll_free.records. */
+static Oid
+records_table_owner(void)
+{
+	Oid			nspid = get_namespace_oid(TOLL_FREE_SCHEMA, false);
+	Oid			relid = get_relname_relid("records", nspid);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table toll_free.records does not exist"),
+				 errhint("Run ALTER EXTENSION toll_free UPDATE or recreate the extension.")));
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+
+	return owner;
+}
+
+/* Upsert one summary; SPI must be connected. */
+static void
+records_upsert_one(const TfRecordSummary *summary)
+{
+	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7];
+	const char *texts[7];
+	int			i;
+	int			rc;
+
+	texts[0] = summary->number;
+	texts[1] = NULL;
+	texts[2] = summary->status;
+	texts[3] = summary->parts;
+	texts[4] = summary->approval;
+	texts[5] = summary->action;
+	texts[6] = summary->version;
+
+	for (i = 0; i < 7; i++)
+	{
+		nulls[i] = (texts[i] == NULL) ? 'n' : ' ';
+		values[i] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum) 0;
+	}
+	nulls[1] = ' ';
+	values[1] = TimestampTzGetDatum(summary->effective);
+
+	rc = SPI_execute_with_args(RECORD_UPSERT_SQL, 7, types, values, nulls,
+							   false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not write toll_free.records: %s",
+			 SPI_result_code_string(rc));
+}
+
+/*
+ * records_write
+ *		Run the write-through as the table owner: delete the number's rows
+ *		first when replace_number is set, then upsert each summary.
+ */
+static void
+records_write(const char *replace_number, List *summaries)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	ListCell   *lc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(records_table_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+
+	/* An error below aborts the transaction, which restores the user. */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (replace_number != NULL)
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1] = {CStringGetTextDatum(replace_number)};
+		int			rc;
+
+		rc = SPI_execute_with_args(RECORD_DELETE_SQL, 1, types, values, NULL,
+								   false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "could not write toll_free.records: %s",
+				 SPI_result_code_string(rc));
+	}
+
+	foreach(lc, summaries)
+		records_upsert_one((const TfRecordSummary *) lfirst(lc));
+
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/*
+ * tf_records_replace
+ *		Make the number's rows in toll_free.records exactly the summaries of
+ *		a complete record list.
+ */
+void
+tf_records_replace(const char *number, List *summaries)
+{
+	records_write(number, summaries);
+}
+
+/*
+ * tf_records_upsert
+ *		Insert or refresh one record version's row.  Fields the summary lacks
+ *		keep their stored values.
+ */
+void
+tf_records_upsert(const TfRecordSummary *summary)
+{
+	TfRecordSummary copy = *summary;
+
+	records_write(NULL, list_make1(&copy));
+}
