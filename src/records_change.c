@@ -197,7 +197,7 @@ tf_copy_record(PG_FUNCTION_ARGS)
  *
  * The document must be a number's record (<num>, not a template's
  * <tmplName>) for the same number, with an effective date/time that is NOW
- * or a valid target time.
+ * or a valid target time.  <num> is rewritten in the 10-digit form.
  */
 static bool
 update_document_check(xmlNodePtr root, Oid tfn_type, const char *number)
@@ -217,6 +217,9 @@ update_document_check(xmlNodePtr root, Oid tfn_type, const char *number)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("record document is for number %s, not %s",
 						doc_number, number)));
+
+	/* The registry takes only the 10-digit form. */
+	xmlNodeSetContent(tf_record_child(root, "num"), BAD_CAST number);
 
 	if (effective == NULL)
 		ereport(ERROR,

@@ -34,15 +34,15 @@
 	" pg_catalog.now())" \
 	" ON CONFLICT (number, effective) DO UPDATE SET" \
 	" status = excluded.status," \
-	" parts = pg_catalog.coalesce(excluded.parts, r.parts)," \
-	" approval = pg_catalog.coalesce(excluded.approval, r.approval)," \
-	" action = pg_catalog.coalesce(excluded.action, r.action)," \
-	" version = pg_catalog.coalesce(excluded.version, r.version)," \
+	" parts = COALESCE(excluded.parts, r.parts)," \
+	" approval = COALESCE(excluded.approval, r.approval)," \
+	" action = COALESCE(excluded.action, r.action)," \
+	" version = COALESCE(excluded.version, r.version)," \
 	" seen_at = excluded.seen_at"
 
 #define RECORD_DELETE_SQL \
 	"DELETE FROM toll_free.records" \
-	" WHERE number = $1::pg_catalog.text::toll_free.tfn"
+	" WHERE number OPERATOR(toll_free.=) $1::pg_catalog.text::toll_free.tfn"
 
 /* The role that owns toll_free.records. */
 static Oid

@@ -182,6 +182,15 @@ tf_record_parse(const char *data, size_t len, bool from_registry,
 
 		pg_strip_crlf(message);
 		xmlFreeParserCtxt(ctxt);
+
+		/* libxml2's own text suggests XML_PARSE_HUGE, which is not an option here. */
+		if (strstr(message, "Excessive depth") != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+					 errmsg("%s is nested too deeply", source),
+					 errdetail("The parser stopped at line %d because elements nest more than 256 levels deep.",
+							   line)));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
 				 errmsg("malformed XML in %s", source),
