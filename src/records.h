@@ -23,7 +23,7 @@
 
 #include <libxml/tree.h>
 
-/* Longest effective date/time text: "YYYY-MM-DDThh:mm:ssZ" plus NUL. */
+/* Maximum length of an effective date/time text, "YYYY-MM-DDThh:mm:ssZ", plus NUL. */
 #define TF_EFFECTIVE_LEN	21
 
 /* Deepest element nesting accepted in a record document. */

@@ -18,7 +18,7 @@
 
 #include "records.h"
 
-/* Longest template name: '*', a 2-character entity and 12 more characters. */
+/* Maximum template name length: '*', a 2-character entity and 12 more characters. */
 #define TF_TEMPLATE_NAME_MAX	15
 
 /*

@@ -3,7 +3,7 @@
  * records_query.c
  *		tf_query_records: every record version of a number.
  *
- * The registry lists at most 10 record versions per answer, in ascending
+ * The registry lists at most 10 record versions per response, in ascending
  * effective date/time, with more = Y when further versions exist.  The next
  * page is asked for with startEffDtTm set to the last effective date/time
  * seen (exclusive).  All pages are read before any row is returned, so the
@@ -26,7 +26,7 @@ PG_FUNCTION_INFO_V1(tf_query_records);
 /*
  * query_records_page
  *		Fetch and decode one page; append its summaries to *summaries.
- *		Returns true when the registry says more versions follow.
+ *		Returns true when the registry reports that more versions follow.
  */
 static bool
 query_records_page(const char *number, const char *start, List **summaries)

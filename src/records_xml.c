@@ -6,7 +6,7 @@
  * Record documents arrive from the registry (retrieve, query, copy and update
  * responses) and from SQL callers (tf_update_record).  Both are parsed the
  * same way: UTF-8 checked first, any DTD or entity declaration rejected before
- * libxml2 sees the text, then a libxml2 parse with network access off, no DTD
+ * libxml2 parses the text, then a libxml2 parse with network access off, no DTD
  * loading, no entity substitution and libxml2's default size limits (no
  * XML_PARSE_HUGE), and finally a walk that rejects nesting deeper than
  * TF_RECORD_MAX_DEPTH.  A custRec document is four levels deep, so the limit

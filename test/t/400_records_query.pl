@@ -19,14 +19,14 @@ my $assigned = '8005560020';
 my $reserved = '8005560010';
 
 # registry_refusal($sql, $code, $name): $sql fails with the registry code
-# $code in the error detail and an SQLSTATE that is not XX000.
+# $code in the error detail and an SQLSTATE of the registry class TF.
 sub registry_refusal
 {
 	my ($sql, $code, $name) = @_;
 	my ($rc, $out, $err) = psql("\\set VERBOSITY verbose\n$sql");
 	isnt($rc, 0, "$name: fails");
 	like($err, qr/\b$code\b/, "$name: registry code $code in the error");
-	unlike($err, qr/ERROR:\s+XX000/, "$name: not an internal error");
+	like($err, qr/ERROR:\s+TF\d{3}:/, "$name: SQLSTATE of the registry class TF");
 	return $err;
 }
 

@@ -22,7 +22,7 @@ sub registry_refusal
 	my ($rc, $out, $err) = psql("\\set VERBOSITY verbose\n$sql");
 	isnt($rc, 0, "$name: fails");
 	like($err, qr/\b$code\b/, "$name: registry code $code in the error");
-	unlike($err, qr/ERROR:\s+XX000/, "$name: not an internal error");
+	like($err, qr/ERROR:\s+TF\d{3}:/, "$name: SQLSTATE of the registry class TF");
 	return $err;
 }
 
