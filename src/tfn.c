@@ -81,8 +81,8 @@ errdetail_tfn_npa(int npa, TfnNpaState state)
 	}
 	else
 	{
-		errdetail("Toll-free code %d is not open.", npa);
-		errhint("An administrator opens a code by inserting it into %s.open_npa.",
+		errdetail("Area code %d is not an open toll-free code.", npa);
+		errhint("The open codes are listed in %s.open_npa, where an administrator can add a new one.",
 				TOLL_FREE_SCHEMA);
 	}
 	return 0;

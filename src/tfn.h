@@ -50,5 +50,6 @@ typedef enum TfnNpaState
 } TfnNpaState;
 
 extern TfnNpaState tfn_npa_state(int npa);
+extern void tfn_define_settings(void);
 
 #endif							/* TFN_H */

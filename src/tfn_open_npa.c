@@ -20,6 +20,12 @@
  * the latest committed state plus this transaction's own changes, even
  * inside a REPEATABLE READ transaction, just as system catalogs do.
  *
+ * The setting toll_free.check_open_npa turns the check off (every code from
+ * 800 to 899 is then accepted).  A text dump needs it: pg_dump writes the
+ * rows of toll_free.open_npa after the tables of schemas whose names sort
+ * before "toll_free", so restoring numbers in a code an administrator
+ * opened would otherwise fail.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -30,6 +36,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/tuptable.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -48,6 +55,9 @@ static bool open_npa_callback_registered = false;
 
 /* The table's OID when the cache was loaded, for the invalidation callback. */
 static Oid	open_npa_relid = InvalidOid;
+
+/* toll_free.check_open_npa */
+static bool tfn_check_open_npa = true;
 
 PG_FUNCTION_INFO_V1(tfn_open_npa_changed);
 
@@ -161,10 +171,31 @@ tfn_npa_state(int npa)
 	if (npa < TFN_NPA_FIRST || npa > TFN_NPA_LAST)
 		return TFN_NPA_NOT_TOLL_FREE;
 
+	if (!tfn_check_open_npa)
+		return TFN_NPA_OPEN;
+
 	if (!open_npa_valid)
 		open_npa_load();
 
 	return open_npa[npa - TFN_NPA_FIRST] ? TFN_NPA_OPEN : TFN_NPA_NOT_OPEN;
+}
+
+/*
+ * tfn_define_settings
+ *		Define toll_free.check_open_npa; called from _PG_init.
+ */
+void
+tfn_define_settings(void)
+{
+	DefineCustomBoolVariable("toll_free.check_open_npa",
+							 "Accepts tfn values only in the area codes listed in toll_free.open_npa.",
+							 "When off, every area code from 800 to 899 is accepted. "
+							 "Turn it off to restore a dump whose tables use a code that was opened by an administrator.",
+							 &tfn_check_open_npa,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 /*

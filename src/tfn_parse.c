@@ -393,33 +393,32 @@ check_empty_gap(const Token *tokens, int start, int end, TfnParseResult *result)
 }
 
 /*
- * is_vanity_overflow
- *		Decide whether the characters after the tenth are a vanity overflow.
+ * first_invalid_overflow
+ *		Check the characters after the tenth for a vanity overflow.
  *
  * "sig" lists the token indexes of the digits and letters, and "last" is the
  * index in "sig" of the tenth character after the country code.  The
  * overflow is valid when the tenth character and everything after it are
- * letters joined directly or by a single dash or dot.
+ * letters joined directly or by a single dash or dot.  Returns the index in
+ * "sig" of the first character that breaks the rule, or -1.
  */
-static bool
-is_vanity_overflow(const Token *tokens, const int *sig, int nsig, int last)
+static int
+first_invalid_overflow(const Token *tokens, const int *sig, int nsig, int last)
 {
 	if (tokens[sig[last]].kind != TOK_LETTER)
-		return false;
+		return last + 1;
 
 	for (int k = last + 1; k < nsig; k++)
 	{
 		int			gap = sig[k] - sig[k - 1] - 1;
 
-		if (tokens[sig[k]].kind != TOK_LETTER)
-			return false;
-		if (gap > 1)
-			return false;
+		if (tokens[sig[k]].kind != TOK_LETTER || gap > 1)
+			return k;
 		if (gap == 1 && tokens[sig[k] - 1].kind != TOK_DASH &&
 			tokens[sig[k] - 1].kind != TOK_DOT)
-			return false;
+			return k;
 	}
-	return true;
+	return -1;
 }
 
 /*
@@ -535,7 +534,7 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	int			nsig = 0;
 	int			first = 0;
 	bool		plus = false;
-	bool		overflow_ok;
+	bool		count_ok;
 	int			chars;
 	int			extension;
 	size_t		start = 0;
@@ -624,12 +623,22 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 		}
 	}
 
-	/* Ten characters after the country code, plus any vanity overflow. */
+	/*
+	 * Ten characters after the country code, plus any vanity overflow.  A
+	 * letter that cannot belong to the overflow is reported as a letter out
+	 * of place, anything else as a wrong count.
+	 */
 	chars = nsig - first;
-	overflow_ok = chars > 10 && is_vanity_overflow(tokens, sig, nsig, first + 9);
-	if (chars > 10 && !overflow_ok)
+	if (chars > 10)
 	{
-		for (int k = first + 10; k < nsig; k++)
+		int			bad = first_invalid_overflow(tokens, sig, nsig, first + 9);
+
+		if (bad >= 0 && tokens[sig[bad]].kind == TOK_LETTER)
+		{
+			reject(result, TFN_PARSE_LETTER_OUTSIDE, &tokens[sig[bad]]);
+			return;
+		}
+		for (int k = bad; bad >= 0 && k < nsig; k++)
 		{
 			if (tokens[sig[k]].kind == TOK_LETTER)
 			{
@@ -637,8 +646,11 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 				return;
 			}
 		}
+		count_ok = bad < 0;
 	}
-	if (chars < 10 || (chars > 10 && !overflow_ok))
+	else
+		count_ok = chars == 10;
+	if (!count_ok)
 	{
 		result->status = TFN_PARSE_DIGIT_COUNT;
 		result->char_count = chars;
