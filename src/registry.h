@@ -44,4 +44,36 @@ extern bool tf_registry_may_update(const char *resporg);
 /* Take one request from the cluster-wide budget, waiting (interruptibly) if needed. */
 extern void tf_rate_acquire(void);
 
+/*
+ * Extras beyond the shared contract: calls that report their outcome
+ * instead of raising it, for callers that record or reconcile first.
+ */
+
+/* With this flag, tf_registry_pump and tf_registry_finish never raise for
+ * a transport failure, a refusal or a pending answer; see TfCallOutcome. */
+#define TF_CALL_NO_RAISE		0x01
+
+struct TfResponse;
+
+typedef struct TfCallOutcome
+{
+	long		http_status;	/* final status; 0 after a transport failure */
+	bool		transport_failed;
+	TfHttpFailure failure;		/* when transport_failed */
+	bool		pending;		/* still 202 when toll_free.pending_wait ran out */
+	char	   *registry_req_id;	/* reqId of a 202 answer, or NULL */
+	struct TfResponse *error_response;	/* decoded body of a non-2xx answer */
+	bool		outcome_unknown;	/* a state-changing request was sent, then the
+									 * transport failed: it may have acted */
+} TfCallOutcome;
+
+extern TfRegistryCall *tf_registry_open_ext(const TfHttpRequest *req,
+											TfHttpBodyCallback on_body, void *arg,
+											int flags);
+extern void tf_registry_outcome(TfRegistryCall *call, TfCallOutcome *outcome);
+
+/* Raise the error an unsuccessful outcome describes; what names the operation. */
+extern void tf_registry_raise_outcome(const char *what,
+									  const TfCallOutcome *outcome) pg_attribute_noreturn();
+
 #endif							/* TOLL_FREE_REGISTRY_H */

@@ -1,0 +1,102 @@
+/*
+ * Registry client: the request log and the number administration functions.
+ *
+ * toll_free.requests has one row per registry request, synchronous or
+ * queued.  Rows of calls that changed something at the registry survive a
+ * rollback of the caller (docs/sql-api.md, "Number administration").
+ * Registry functions write the rows as the table's owner; readers see their
+ * own rows, and members of toll_free_admin see every row.
+ */
+CREATE TABLE @extschema@.requests (
+	id				bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	operation		text NOT NULL,
+	numbers			@extschema@.tfn[],
+	arguments		jsonb NOT NULL DEFAULT '{}',
+	state			text NOT NULL
+		CONSTRAINT requests_state_check
+		CHECK (state IN ('queued', 'sending', 'done', 'failed', 'unknown')),
+	origin			text NOT NULL DEFAULT 'call'
+		CONSTRAINT requests_origin_check CHECK (origin IN ('call', 'queue')),
+	registry_req_id	text,
+	http_status		integer,
+	result			jsonb,
+	sqlstate		text,
+	error			text,
+	registry_code	text,
+	attempts		integer NOT NULL DEFAULT 0,
+	requested_by	name NOT NULL DEFAULT CURRENT_USER,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	started_at		timestamptz,
+	finished_at		timestamptz
+);
+CREATE INDEX requests_state_idx ON @extschema@.requests (state);
+CREATE INDEX requests_registry_req_id_idx ON @extschema@.requests (registry_req_id)
+	WHERE registry_req_id IS NOT NULL;
+
+COMMENT ON TABLE @extschema@.requests IS
+	'One row per registry request, synchronous (origin call) or queued (origin queue).';
+
+REVOKE ALL ON @extschema@.requests FROM PUBLIC;
+GRANT SELECT ON @extschema@.requests TO toll_free_reader;
+
+ALTER TABLE @extschema@.requests ENABLE ROW LEVEL SECURITY;
+CREATE POLICY requests_own_rows ON @extschema@.requests FOR SELECT
+	USING (requested_by OPERATOR(pg_catalog.=) CURRENT_USER
+		   OR pg_catalog.pg_has_role(CURRENT_USER, 'toll_free_admin', 'MEMBER'));
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.requests', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.requests_id_seq', '');
+
+/* What the registry reports about one number (numInfo). */
+CREATE TYPE @extschema@.number_info AS (
+	number			@extschema@.tfn,
+	status			@extschema@.number_status,
+	resporg			text,
+	status_date		date,
+	reserved_until	date,
+	disconnect_until date,
+	last_active		date,
+	contact_name	text,
+	contact_phone	text,
+	notes			text,
+	rec_version_id	text,
+	auction			boolean
+);
+
+/* The outcome for one number of reserve, spare and change RespOrg. */
+CREATE TYPE @extschema@.number_result AS (
+	number			@extschema@.tfn,
+	ok				boolean,
+	status			@extschema@.number_status,
+	resporg			text,
+	reserved_until	date,
+	rec_version_id	text,
+	registry_code	text,
+	message			text,
+	request_id		bigint
+);
+
+/* The outcome of one disconnect. */
+CREATE TYPE @extschema@.disconnect_result AS (
+	number			@extschema@.tfn,
+	ok				boolean,
+	effective_at	timestamptz,
+	record_status	text,
+	rec_version_id	text,
+	registry_code	text,
+	message			text,
+	request_id		bigint
+);
+
+/* The outcome of a registry request, as tf_request_status reports it. */
+CREATE TYPE @extschema@.request_outcome AS (
+	registry_req_id	text,
+	state			text,
+	http_status		integer,
+	operation		text,
+	numbers			@extschema@.tfn[],
+	registry_code	text,
+	message			text,
+	request_id		bigint,
+	checked_at		timestamptz
+);
