@@ -158,6 +158,9 @@ errdetail_tfn_parse(const char *str, const TfnParseResult *parsed)
 					  character_position(str, offset));
 			errhint("Use one space, dash or dot after the country code, after the area code and after the exchange code, as in \"1-800-555-1212\". Vanity words may also be split next to a letter.");
 			break;
+		case TFN_PARSE_AREA_CODE:
+			errdetail_tfn_npa(parsed->npa, TFN_NPA_NOT_TOLL_FREE);
+			break;
 		case TFN_PARSE_EXCHANGE:
 			errdetail_tfn_exchange(str[offset]);
 			break;

@@ -37,9 +37,11 @@
  *	 - Extensions ("x22", "ext. 22", ";ext=22", "#22", ",22") are rejected
  *	   with their own status: the registry has no extensions, and gluing the
  *	   digits onto the number would name a different number.
- *	 - The exchange code may not start with 0 or 1, as in every NANP number.
- *	   Other exchange codes, N11 and 555 included, are accepted: whether such
- *	   a number exists is for the registry to say.
+ *	 - Neither the area code nor the exchange code may start with 0 or 1, as
+ *	   in every NANP number.  Other exchange codes, N11 and 555 included, are
+ *	   accepted: whether such a number exists is for the registry to say.
+ *	   Whether the area code is an open toll-free code is for the caller to
+ *	   check.
  *
  * This file depends on nothing but c.h, so that the fuzz target in test/fuzz
  * can link it without a backend.
@@ -94,22 +96,29 @@ is_ascii_whitespace(unsigned char c)
 
 /*
  * utf8_char_length
- *		Byte length of the UTF-8 character that starts with "lead", at most
- *		"avail".  Malformed sequences count as one byte each.
+ *		Byte length of the UTF-8 character at "s", of which "avail" bytes
+ *		remain.  A malformed sequence counts as one byte.
  */
 static size_t
-utf8_char_length(unsigned char lead, size_t avail)
+utf8_char_length(const unsigned char *s, size_t avail)
 {
 	size_t		length = 1;
 
-	if (lead >= 0xC2 && lead <= 0xDF)
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
 		length = 2;
-	else if (lead >= 0xE0 && lead <= 0xEF)
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
 		length = 3;
-	else if (lead >= 0xF0 && lead <= 0xF4)
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
 		length = 4;
 
-	return length <= avail ? length : avail;
+	if (length > avail)
+		return 1;
+	for (size_t i = 1; i < length; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return 1;
+	}
+	return length;
 }
 
 /*
@@ -199,9 +208,10 @@ tokenize(const char *input, size_t start, size_t end, bool utf8,
 			token->kind = TOK_EXT_FILL;
 		else if (c >= 0x80 && utf8)
 		{
-			length = utf8_char_length(c, end - pos);
-			token->kind = classify_utf8_separator((const unsigned char *) input + pos,
-												  length);
+			const unsigned char *s = (const unsigned char *) input + pos;
+
+			length = utf8_char_length(s, end - pos);
+			token->kind = classify_utf8_separator(s, length);
 		}
 		else
 			token->kind = TOK_OTHER;
@@ -660,6 +670,16 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 
 	if (!check_gaps(tokens, ntokens, sig, nsig, first, plus, result))
 		return;
+
+	/* The area code starts with 2 to 9. */
+	if (tokens[sig[first]].ch == '0' || tokens[sig[first]].ch == '1')
+	{
+		reject(result, TFN_PARSE_AREA_CODE, &tokens[sig[first]]);
+		result->npa = (tokens[sig[first]].ch - '0') * 100 +
+			(tokens[sig[first + 1]].ch - '0') * 10 +
+			(tokens[sig[first + 2]].ch - '0');
+		return;
+	}
 
 	/* The exchange code starts with 2 to 9; letters always map there. */
 	if (tokens[sig[first + 3]].ch == '0' || tokens[sig[first + 3]].ch == '1')

@@ -35,6 +35,7 @@ typedef enum TfnParseStatus
 	TFN_PARSE_MISPLACED_PLUS,	/* "+" anywhere but before the country code */
 	TFN_PARSE_MISPLACED_PAREN,	/* parentheses not around the area code */
 	TFN_PARSE_MISPLACED_SEPARATOR,	/* space, dash or dot in the wrong place */
+	TFN_PARSE_AREA_CODE,		/* area code (NPA) starts with 0 or 1 */
 	TFN_PARSE_EXCHANGE			/* exchange code (NXX) starts with 0 or 1 */
 } TfnParseStatus;
 
@@ -45,7 +46,7 @@ typedef struct TfnParseResult
 	/* The number as ten digits, e.g. 8005551212; set when status is OK. */
 	int64		value;
 
-	/* The area code (NPA), e.g. 800; set when status is OK. */
+	/* The area code (NPA), e.g. 800; set when status is OK or AREA_CODE. */
 	int			npa;
 
 	/*
