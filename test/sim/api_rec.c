@@ -389,15 +389,15 @@ api_rec_copy(ApiRequest *req, ApiResult *res)
 	te = managed_entry(req, res, tgt_num, &tnum);
 	if (te == NULL)
 		goto done;
-	if (te->status != ST_RESERVED && !(src_num && tnum == snum))
-	{
-		api_error(res, 409, "506002", "target number must be RESERVED by the caller (or be the source number)");
-		goto done;
-	}
 	trl = entry_records(te, true);
 	if (reclist_has_status(trl, RS_SENDING))
 	{
 		api_error(res, 409, "506016", "record is locked while SENDING; cannot process now");
+		goto done;
+	}
+	if (te->status != ST_RESERVED && !(src_num && tnum == snum))
+	{
+		api_error(res, 409, "506002", "target number must be RESERVED by the caller (or be the source number)");
 		goto done;
 	}
 	code = parse_eff(tgt_eff, req->now, "506007", &eff, &is_now, &msg);
@@ -597,16 +597,6 @@ api_rec_write(ApiRequest *req, ApiResult *res, bool create)
 			api_error(res, 404, "506001", "no record at this effective date/time");
 			goto done;
 		}
-		if (version == NULL)
-		{
-			api_error(res, 400, "099027", "missing mandatory element recVersionId");
-			goto done;
-		}
-		if (strtoul(version, NULL, 10) != r->version)
-		{
-			api_error(res, 409, "099003", "record changed by someone else: recVersionId is stale");
-			goto done;
-		}
 		if (r->stat == RS_ACTIVE || r->stat == RS_SENDING || r->stat == RS_OLD ||
 			r->stat == RS_DISCONNECT)
 		{
@@ -616,6 +606,16 @@ api_rec_write(ApiRequest *req, ApiResult *res, bool create)
 		if (r->eff < req->now)
 		{
 			api_error(res, 409, "507003", "only future-dated records may be changed");
+			goto done;
+		}
+		if (version == NULL)
+		{
+			api_error(res, 400, "099027", "missing mandatory element recVersionId");
+			goto done;
+		}
+		if (strtoul(version, NULL, 10) != r->version)
+		{
+			api_error(res, 409, "099003", "record changed by someone else: recVersionId is stale");
 			goto done;
 		}
 		r->version = rec_next_version();
