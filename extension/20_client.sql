@@ -100,3 +100,44 @@ CREATE TYPE @extschema@.request_outcome AS (
 	request_id		bigint,
 	checked_at		timestamptz
 );
+
+/*
+ * Number administration functions.  All are VOLATILE and PARALLEL UNSAFE
+ * (they talk to the registry) and pin search_path; 99_privileges.sql
+ * revokes EXECUTE from PUBLIC and the grants below give it to the roles.
+ */
+CREATE FUNCTION @extschema@.tf_query(number @extschema@.tfn)
+	RETURNS @extschema@.number_info
+	AS 'MODULE_PATHNAME', 'tf_query'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+/* The text overload makes tf_query('8005550100') pick the one-number form. */
+CREATE FUNCTION @extschema@.tf_query(number text)
+	RETURNS @extschema@.number_info
+	AS 'MODULE_PATHNAME', 'tf_query'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_query(numbers @extschema@.tfn[])
+	RETURNS SETOF @extschema@.number_info
+	AS 'MODULE_PATHNAME', 'tf_query_many'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_search(
+		quantity integer DEFAULT 1,
+		npa text DEFAULT NULL,
+		pattern text DEFAULT NULL,
+		consecutive boolean DEFAULT false,
+		numbers @extschema@.tfn[] DEFAULT NULL)
+	RETURNS TABLE (number @extschema@.tfn)
+	AS 'MODULE_PATHNAME', 'tf_search'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+GRANT EXECUTE ON FUNCTION @extschema@.tf_query(@extschema@.tfn) TO toll_free_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.tf_query(text) TO toll_free_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.tf_query(@extschema@.tfn[]) TO toll_free_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.tf_search(integer, text, text, boolean, @extschema@.tfn[])
+	TO toll_free_reader;

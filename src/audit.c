@@ -391,7 +391,7 @@ tf_audit_begin(const char *operation, const char *numbers, const char *arguments
 	prepare_kept(&begin_plan,
 				 "INSERT INTO toll_free.requests AS r "
 				 "(operation, numbers, arguments, state, origin, attempts, requested_by, started_at) "
-				 "VALUES ($1, $2::toll_free.tfn[], pg_catalog.coalesce($3::pg_catalog.jsonb, '{}'), "
+				 "VALUES ($1, $2::toll_free.tfn[], COALESCE($3::pg_catalog.jsonb, '{}'), "
 				 "'sending', 'call', 1, $4::pg_catalog.name, pg_catalog.clock_timestamp()) "
 				 "RETURNING r.id, pg_catalog.row_to_json(r.*)::pg_catalog.text",
 				 4, argtypes);
@@ -446,7 +446,7 @@ tf_audit_finish(int64 id, const TfAuditOutcome *outcome)
 				 "UPDATE toll_free.requests AS r SET state = $2, "
 				 "http_status = $3::pg_catalog.int4, result = $4::pg_catalog.jsonb, "
 				 "sqlstate = $5, error = $6, registry_code = $7, "
-				 "registry_req_id = pg_catalog.coalesce($8, r.registry_req_id), "
+				 "registry_req_id = COALESCE($8, r.registry_req_id), "
 				 "finished_at = pg_catalog.clock_timestamp() "
 				 "WHERE r.id OPERATOR(pg_catalog.=) $1 "
 				 "RETURNING pg_catalog.row_to_json(r.*)::pg_catalog.text",
@@ -490,7 +490,7 @@ tf_audit_record(const char *operation, const char *numbers, const char *argument
 				 " registry_req_id, numbers, arguments, origin, attempts, requested_by, "
 				 " started_at, finished_at) "
 				 "VALUES ($1, $2, $3::pg_catalog.int4, $4::pg_catalog.jsonb, $5, $6, $7, $8, "
-				 " $9::toll_free.tfn[], pg_catalog.coalesce($10::pg_catalog.jsonb, '{}'), 'call', 1, "
+				 " $9::toll_free.tfn[], COALESCE($10::pg_catalog.jsonb, '{}'), 'call', 1, "
 				 " $13::pg_catalog.name, $11, pg_catalog.clock_timestamp()) "
 				 "RETURNING r.id, CASE WHEN $12 THEN pg_catalog.row_to_json(r.*)::pg_catalog.text END",
 				 13, argtypes);
@@ -568,7 +568,7 @@ tf_audit_drain(void)
 	prepare_kept(&drain_unknown_plan,
 				 "UPDATE toll_free.requests SET state = 'unknown', "
 				 "error = 'the calling transaction ended before the registry answered', "
-				 "finished_at = pg_catalog.coalesce(finished_at, pg_catalog.clock_timestamp()) "
+				 "finished_at = COALESCE(finished_at, pg_catalog.clock_timestamp()) "
 				 "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) 'sending' "
 				 "AND origin OPERATOR(pg_catalog.=) 'call'",
 				 1, unknown_types);

@@ -213,7 +213,7 @@ handle_answer(TfRegistryCall *call, long status, int retry_after)
 			call->poll_interval_ms = FIRST_POLL_MS;
 		}
 
-		if (now >= call->pending_deadline)
+		if (now >= call->pending_deadline || (call->flags & TF_CALL_NO_POLL) != 0)
 		{
 			call->outcome.http_status = 202;
 			call->outcome.pending = true;
@@ -287,6 +287,17 @@ TfRegistryCall *
 tf_registry_open(const TfHttpRequest *req, TfHttpBodyCallback on_body, void *arg)
 {
 	return tf_registry_open_ext(req, on_body, arg, 0);
+}
+
+/*
+ * tf_registry_start
+ *		Send the request now; later pumps collect the answer.
+ */
+void
+tf_registry_start(TfRegistryCall *call)
+{
+	if (!call->finished && call->xfer == NULL)
+		start_transfer(call);
 }
 
 /*

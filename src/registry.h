@@ -52,6 +52,8 @@ extern void tf_rate_acquire(void);
 /* With this flag, tf_registry_pump and tf_registry_finish never raise for
  * a transport failure, a refusal or a pending answer; see TfCallOutcome. */
 #define TF_CALL_NO_RAISE		0x01
+/* With this flag a 202 answer ends the call at once (outcome.pending). */
+#define TF_CALL_NO_POLL			0x02
 
 struct TfResponse;
 
@@ -70,6 +72,8 @@ typedef struct TfCallOutcome
 extern TfRegistryCall *tf_registry_open_ext(const TfHttpRequest *req,
 											TfHttpBodyCallback on_body, void *arg,
 											int flags);
+/* Send the request now without waiting, so several calls run at once. */
+extern void tf_registry_start(TfRegistryCall *call);
 extern void tf_registry_outcome(TfRegistryCall *call, TfCallOutcome *outcome);
 
 /* Raise the error an unsuccessful outcome describes; what names the operation. */
