@@ -16,7 +16,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(api admin reset_sim users login xtext xall err_codes
-  start_sim sim_env set_sim num_info clock_now fault);
+  start_sim sim_env set_sim num_info clock_now fault well_formed);
 
 die "run the simulator tests inside test/sandbox (TOLL_FREE_SIM_URL is not set)\n"
   unless $ENV{TOLL_FREE_SIM_URL} && $ENV{TOLL_FREE_SIM_ADMIN_URL};
@@ -188,6 +188,17 @@ sub xall
 	my ($xml, $tag) = @_;
 	my @texts = ($xml =~ m{<\Q$tag\E(?:\s[^>]*)?>([^<]*)</\Q$tag\E>}g);
 	return wantarray ? @texts : scalar @texts;
+}
+
+# well_formed($bytes): whether Python's expat parser accepts the document.
+sub well_formed
+{
+	my ($bytes) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'python3', '-c',
+		'import sys, xml.parsers.expat as e; p = e.ParserCreate(); p.Parse(sys.stdin.buffer.read(), True)' ],
+		'<', \$bytes, '>', \$out, '2>', \$err);
+	return $? == 0;
 }
 
 sub err_codes
