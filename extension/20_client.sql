@@ -141,3 +141,152 @@ GRANT EXECUTE ON FUNCTION @extschema@.tf_query(text) TO toll_free_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.tf_query(@extschema@.tfn[]) TO toll_free_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.tf_search(integer, text, text, boolean, @extschema@.tfn[])
 	TO toll_free_reader;
+
+/*
+ * Reserve: one number (a refusal raises), an array (a row per number,
+ * refusals included) and a search pattern (search and reserve in one
+ * request).  The pattern form needs quantity, which keeps
+ * tf_reserve('8005550100') unambiguous.
+ */
+CREATE FUNCTION @extschema@.tf_reserve(
+		number @extschema@.tfn,
+		contact_name text DEFAULT NULL,
+		contact_phone text DEFAULT NULL,
+		notes text DEFAULT NULL)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_reserve'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_reserve(
+		number text,
+		contact_name text DEFAULT NULL,
+		contact_phone text DEFAULT NULL,
+		notes text DEFAULT NULL)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_reserve'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_reserve(
+		numbers @extschema@.tfn[],
+		contact_name text DEFAULT NULL,
+		contact_phone text DEFAULT NULL,
+		notes text DEFAULT NULL)
+	RETURNS SETOF @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_reserve_many'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_reserve(
+		pattern text,
+		quantity integer,
+		contact_name text DEFAULT NULL,
+		contact_phone text DEFAULT NULL,
+		notes text DEFAULT NULL,
+		npa text DEFAULT NULL,
+		consecutive boolean DEFAULT false)
+	RETURNS SETOF @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_reserve_search'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+/* Spare: return numbers to the spare pool. */
+CREATE FUNCTION @extschema@.tf_spare(number @extschema@.tfn)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_spare'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_spare(number text)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_spare'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_spare(numbers @extschema@.tfn[])
+	RETURNS SETOF @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_spare_many'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+/* Change RespOrg: move numbers to another RespOrg of the session's updList. */
+CREATE FUNCTION @extschema@.tf_change_resporg(number @extschema@.tfn, new_resporg text)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_change_resporg'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_change_resporg(number text, new_resporg text)
+	RETURNS @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_change_resporg'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_change_resporg(numbers @extschema@.tfn[], new_resporg text)
+	RETURNS SETOF @extschema@.number_result
+	AS 'MODULE_PATHNAME', 'tf_change_resporg_many'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+/*
+ * Disconnect: effective NULL means NOW; end_intercept NULL means the
+ * registry's default (30 days after the disconnect); end_intercept_now
+ * makes the number TRANSITIONAL at once (needs a NOW disconnect).
+ */
+CREATE FUNCTION @extschema@.tf_disconnect(
+		number @extschema@.tfn,
+		effective timestamptz DEFAULT NULL,
+		end_intercept date DEFAULT NULL,
+		referral boolean DEFAULT false,
+		end_intercept_now boolean DEFAULT false)
+	RETURNS @extschema@.disconnect_result
+	AS 'MODULE_PATHNAME', 'tf_disconnect'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_disconnect(
+		number text,
+		effective timestamptz DEFAULT NULL,
+		end_intercept date DEFAULT NULL,
+		referral boolean DEFAULT false,
+		end_intercept_now boolean DEFAULT false)
+	RETURNS @extschema@.disconnect_result
+	AS 'MODULE_PATHNAME', 'tf_disconnect'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tf_disconnect(
+		numbers @extschema@.tfn[],
+		effective timestamptz DEFAULT NULL,
+		end_intercept date DEFAULT NULL,
+		referral boolean DEFAULT false,
+		end_intercept_now boolean DEFAULT false)
+	RETURNS SETOF @extschema@.disconnect_result
+	AS 'MODULE_PATHNAME', 'tf_disconnect_many'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+/* The outcome of a pending (202) request, by registry or local request id. */
+CREATE FUNCTION @extschema@.tf_request_status(request_id text)
+	RETURNS @extschema@.request_outcome
+	AS 'MODULE_PATHNAME', 'tf_request_status'
+	LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp;
+
+GRANT EXECUTE ON FUNCTION @extschema@.tf_request_status(text) TO toll_free_reader;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.tf_reserve(@extschema@.tfn, text, text, text),
+	@extschema@.tf_reserve(text, text, text, text),
+	@extschema@.tf_reserve(@extschema@.tfn[], text, text, text),
+	@extschema@.tf_reserve(text, integer, text, text, text, text, boolean),
+	@extschema@.tf_spare(@extschema@.tfn),
+	@extschema@.tf_spare(text),
+	@extschema@.tf_spare(@extschema@.tfn[]),
+	@extschema@.tf_change_resporg(@extschema@.tfn, text),
+	@extschema@.tf_change_resporg(text, text),
+	@extschema@.tf_change_resporg(@extschema@.tfn[], text),
+	@extschema@.tf_disconnect(@extschema@.tfn, timestamptz, date, boolean, boolean),
+	@extschema@.tf_disconnect(text, timestamptz, date, boolean, boolean),
+	@extschema@.tf_disconnect(@extschema@.tfn[], timestamptz, date, boolean, boolean)
+	TO toll_free_operator;

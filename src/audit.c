@@ -34,6 +34,7 @@
 #include "audit.h"
 #include "session.h"
 #include "toll_free.h"
+#include "worker.h"
 
 #define AUDIT_SLOTS			256
 #define AUDIT_SLOT_SIZE		4096
@@ -156,8 +157,8 @@ push_copies(SubTransactionId subid)
 				(errmsg("toll_free: audit ring is full; rows of rolled-back registry calls were lost"),
 				 errdetail("Lost toll_free.requests ids: %s.", lost.data)));
 
-	/* NOTE: the worker is not woken yet; it drains on its own schedule and
-	 * every backend of the database drains at its next registry call. */
+	/* The worker drains the ring; a backend also does at its next call. */
+	tf_worker_wake();
 }
 
 static void
@@ -252,11 +253,11 @@ keep_copy(int64 id, const char *json)
 }
 
 /*
- * table_owner
+ * tf_table_owner
  *		Owner of toll_free.<name>; raises when the table does not exist.
  */
-static Oid
-table_owner(const char *name)
+Oid
+tf_table_owner(const char *name)
 {
 	Oid			namespace_oid = get_namespace_oid(TOLL_FREE_SCHEMA, false);
 	Oid			relid = get_relname_relid(name, namespace_oid);
@@ -347,7 +348,7 @@ run_as_owner(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only)
 	int			rc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(table_owner("requests"),
+	SetUserIdAndSecContext(tf_table_owner("requests"),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
 	SetUserIdAndSecContext(save_userid, save_sec_context);

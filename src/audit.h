@@ -55,6 +55,9 @@ extern int64 tf_audit_record(const char *operation, const char *numbers,
 							 const TfAuditOutcome *outcome,
 							 TimestampTz started_at, bool keep_on_rollback);
 
+/* Owner of table toll_free.<name>, as whom internal writes run; raises if absent. */
+extern Oid	tf_table_owner(const char *name);
+
 /* True when the ring holds rows of this database (cheap, lock-free read). */
 extern bool tf_audit_pending(void);
 

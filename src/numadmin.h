@@ -68,6 +68,14 @@ extern void tf_exchange(const char *method, const char *path, const char *body,
 /* Audit outcome columns for an unsuccessful exchange. */
 extern void tf_failed_outcome(const TfExchange *ex, TfAuditOutcome *audit);
 
+/*
+ * Write the requests row of a read-only exchange and return its id; an
+ * unsuccessful exchange gets a row that survives the rollback, and raises.
+ */
+extern int64 tf_record_read_only(const char *operation, const char *numbers,
+								 const char *arguments, const TfExchange *ex,
+								 const char *result_json);
+
 /* Raise the error of an unsuccessful exchange. */
 extern void tf_raise_exchange(const char *what, const TfExchange *ex) pg_attribute_noreturn();
 

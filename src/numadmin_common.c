@@ -420,3 +420,30 @@ tf_query_numbers(const char *const *numbers, int nnumbers, TfExchange *ex)
 
 	tf_exchange("PUT", "/num/tfn/query", document, len, false, 0, ex);
 }
+
+/*
+ * tf_record_read_only
+ *		Write the requests row of a read-only exchange and return its id; on
+ *		failure, raise the exchange's error after writing a row that
+ *		survives the rollback.
+ */
+int64
+tf_record_read_only(const char *operation, const char *numbers, const char *arguments,
+					const TfExchange *ex, const char *result_json)
+{
+	TfAuditOutcome audit;
+
+	if (ex->ok)
+	{
+		memset(&audit, 0, sizeof(audit));
+		audit.state = "done";
+		audit.http_status = ex->outcome.http_status;
+		audit.result_json = result_json;
+		audit.registry_req_id = ex->outcome.registry_req_id;
+		return tf_audit_record(operation, numbers, arguments, &audit, ex->started_at, false);
+	}
+
+	tf_failed_outcome(ex, &audit);
+	tf_audit_record(operation, numbers, arguments, &audit, ex->started_at, true);
+	tf_raise_exchange(operation, ex);
+}

@@ -30,32 +30,6 @@ PG_FUNCTION_INFO_V1(tf_query_many);
 PG_FUNCTION_INFO_V1(tf_search);
 
 /*
- * record_read_only
- *		Write the requests row of a read-only exchange; on failure, raise its
- *		error after writing a row that survives the rollback.
- */
-static int64
-record_read_only(const char *operation, const char *numbers, const char *arguments,
-				 const TfExchange *ex, const char *result_json)
-{
-	TfAuditOutcome audit;
-
-	if (ex->ok)
-	{
-		memset(&audit, 0, sizeof(audit));
-		audit.state = "done";
-		audit.http_status = ex->outcome.http_status;
-		audit.result_json = result_json;
-		audit.registry_req_id = ex->outcome.registry_req_id;
-		return tf_audit_record(operation, numbers, arguments, &audit, ex->started_at, false);
-	}
-
-	tf_failed_outcome(ex, &audit);
-	tf_audit_record(operation, numbers, arguments, &audit, ex->started_at, true);
-	tf_raise_exchange(operation, ex);
-}
-
-/*
  * tf_query(number tfn) RETURNS toll_free.number_info
  *		What the registry reports about one number.
  */
@@ -86,7 +60,7 @@ tf_query(PG_FUNCTION_ARGS)
 
 	info = ex.ok && ex.response.numbers != NIL ?
 		(TfNumInfo *) linitial(ex.response.numbers) : NULL;
-	request_id = record_read_only("query", psprintf("{%s}", number), NULL, &ex,
+	request_id = tf_record_read_only("query", psprintf("{%s}", number), NULL, &ex,
 								  ex.ok ? tf_numbers_json(ex.response.numbers, NIL) : NULL);
 	if (info == NULL)
 		ereport(ERROR,
@@ -176,7 +150,7 @@ tf_query_many(PG_FUNCTION_ARGS)
 		tf_exchange_finish(calls[b], &bodies[b], &ex);
 		calls[b] = NULL;
 
-		request_id = record_read_only("query",
+		request_id = tf_record_read_only("query",
 									  tf_numbers_literal((const char *const *) numbers + first, count),
 									  NULL, &ex, tf_numbers_json(ex.response.numbers, NIL));
 
@@ -298,7 +272,7 @@ tf_search(PG_FUNCTION_ARGS)
 		document = tf_build_num_search(&spec, &len);
 		tf_exchange("PUT", "/num/tfn/search", document, len, false, 0, &ex);
 
-		record_read_only("search",
+		tf_record_read_only("search",
 						 numbers ? tf_numbers_literal(spec.numbers, spec.nnumbers) : NULL,
 						 arguments.data, &ex, NULL);
 		tf_report_warnings(ex.response.errors);

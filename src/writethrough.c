@@ -7,7 +7,8 @@
  * A number held by the session's RespOrg or one in its updList is upserted
  * (source 'call'); a number that became SPARE or went to another RespOrg
  * is deleted.  Each change of status or RespOrg also gets a number_history
- * row.  The tables belong to the inventory part of the extension and are
+ * row; as for a sync, new_status and new_resporg are NULL when the number
+ * left the inventory.  The tables belong to the inventory part of the extension and are
  * written as their owner, so callers need no privileges on them.  When the
  * numbers table does not exist, nothing is written.
  *
@@ -36,46 +37,46 @@ static SPIPlanPtr delete_plan = NULL;
  * answer did not carry keep their stored values.
  */
 static const char *upsert_sql =
-"WITH old AS ("
-"  SELECT n.status, n.resporg FROM toll_free.numbers n"
-"  WHERE n.number OPERATOR(toll_free.=) $1::toll_free.tfn FOR UPDATE"
-"), up AS ("
-"  INSERT INTO toll_free.numbers AS n (number, resporg, status, status_date, reserved_until,"
-"    disconnect_until, last_active, contact_name, contact_phone, notes, rec_version_id,"
-"    last_seen, source)"
-"  VALUES ($1::toll_free.tfn, $2, $3::toll_free.number_status, $4::pg_catalog.date,"
-"    $5::pg_catalog.date, $6::pg_catalog.date, $7::pg_catalog.date, $8, $9, $10, $11,"
-"    pg_catalog.now(), 'call')"
-"  ON CONFLICT (number) DO UPDATE SET"
-"    resporg = EXCLUDED.resporg, status = EXCLUDED.status,"
-"    status_date = CASE WHEN $13 THEN COALESCE(EXCLUDED.status_date, n.status_date) ELSE EXCLUDED.status_date END,"
-"    reserved_until = CASE WHEN $13 THEN COALESCE(EXCLUDED.reserved_until, n.reserved_until) ELSE EXCLUDED.reserved_until END,"
-"    disconnect_until = CASE WHEN $13 THEN COALESCE(EXCLUDED.disconnect_until, n.disconnect_until) ELSE EXCLUDED.disconnect_until END,"
-"    last_active = CASE WHEN $13 THEN COALESCE(EXCLUDED.last_active, n.last_active) ELSE EXCLUDED.last_active END,"
-"    contact_name = CASE WHEN $13 THEN COALESCE(EXCLUDED.contact_name, n.contact_name) ELSE EXCLUDED.contact_name END,"
-"    contact_phone = CASE WHEN $13 THEN COALESCE(EXCLUDED.contact_phone, n.contact_phone) ELSE EXCLUDED.contact_phone END,"
-"    notes = CASE WHEN $13 THEN COALESCE(EXCLUDED.notes, n.notes) ELSE EXCLUDED.notes END,"
-"    rec_version_id = COALESCE(EXCLUDED.rec_version_id, n.rec_version_id),"
-"    last_seen = EXCLUDED.last_seen, source = EXCLUDED.source"
-"  RETURNING n.number"
-")"
-"INSERT INTO toll_free.number_history"
-"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, request_id)"
-"SELECT $1::toll_free.tfn, pg_catalog.now(), 'call', old.status, $3::toll_free.number_status,"
-"  old.resporg, $2, $12"
+"WITH old AS ( "
+"  SELECT n.status, n.resporg FROM toll_free.numbers n "
+"  WHERE n.number OPERATOR(toll_free.=) $1::toll_free.tfn FOR UPDATE "
+"), up AS ( "
+"  INSERT INTO toll_free.numbers AS n (number, resporg, status, status_date, reserved_until, "
+"    disconnect_until, last_active, contact_name, contact_phone, notes, rec_version_id, "
+"    last_seen, source) "
+"  VALUES ($1::toll_free.tfn, $2, $3::toll_free.number_status, $4::pg_catalog.date, "
+"    $5::pg_catalog.date, $6::pg_catalog.date, $7::pg_catalog.date, $8, $9, $10, $11, "
+"    pg_catalog.now(), 'call') "
+"  ON CONFLICT (number) DO UPDATE SET "
+"    resporg = EXCLUDED.resporg, status = EXCLUDED.status, "
+"    status_date = CASE WHEN $13 THEN COALESCE(EXCLUDED.status_date, n.status_date) ELSE EXCLUDED.status_date END, "
+"    reserved_until = CASE WHEN $13 THEN COALESCE(EXCLUDED.reserved_until, n.reserved_until) ELSE EXCLUDED.reserved_until END, "
+"    disconnect_until = CASE WHEN $13 THEN COALESCE(EXCLUDED.disconnect_until, n.disconnect_until) ELSE EXCLUDED.disconnect_until END, "
+"    last_active = CASE WHEN $13 THEN COALESCE(EXCLUDED.last_active, n.last_active) ELSE EXCLUDED.last_active END, "
+"    contact_name = CASE WHEN $13 THEN COALESCE(EXCLUDED.contact_name, n.contact_name) ELSE EXCLUDED.contact_name END, "
+"    contact_phone = CASE WHEN $13 THEN COALESCE(EXCLUDED.contact_phone, n.contact_phone) ELSE EXCLUDED.contact_phone END, "
+"    notes = CASE WHEN $13 THEN COALESCE(EXCLUDED.notes, n.notes) ELSE EXCLUDED.notes END, "
+"    rec_version_id = COALESCE(EXCLUDED.rec_version_id, n.rec_version_id), "
+"    last_seen = EXCLUDED.last_seen, source = EXCLUDED.source "
+"  RETURNING n.number "
+") "
+"INSERT INTO toll_free.number_history "
+"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, request_id) "
+"SELECT $1::toll_free.tfn, pg_catalog.now(), 'call', old.status, $3::toll_free.number_status, "
+"  old.resporg, $2, $12 "
 "FROM (SELECT 1) AS one LEFT JOIN old ON true "
-"WHERE old.status IS DISTINCT FROM $3::toll_free.number_status"
+"WHERE old.status IS DISTINCT FROM $3::toll_free.number_status "
 "   OR old.resporg IS DISTINCT FROM $2";
 
 static const char *delete_sql =
-"WITH gone AS ("
-"  DELETE FROM toll_free.numbers n WHERE n.number OPERATOR(toll_free.=) $1::toll_free.tfn"
-"  RETURNING n.status, n.resporg"
-")"
-"INSERT INTO toll_free.number_history"
-"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, request_id)"
-"SELECT $1::toll_free.tfn, pg_catalog.now(), 'call', gone.status, $3::toll_free.number_status,"
-"  gone.resporg, $2, $12 FROM gone";
+"WITH gone AS ( "
+"  DELETE FROM toll_free.numbers n WHERE n.number OPERATOR(toll_free.=) $1::toll_free.tfn "
+"  RETURNING n.status, n.resporg "
+") "
+"INSERT INTO toll_free.number_history "
+"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, request_id) "
+"SELECT $1::toll_free.tfn, pg_catalog.now(), 'call', gone.status, NULL, gone.resporg, NULL, $12 "
+"  FROM gone";
 
 /*
  * numbers_table_owner
