@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "executor/spi.h"
@@ -529,6 +530,85 @@ tf_audit_pending(void)
 }
 
 /*
+ * insert_ring_row
+ *		Insert one ring row in a subtransaction; false if that failed.
+ *
+ * A row can become impossible to insert (a number whose area code was
+ * closed since, say); it must not block the rows behind it, so its error
+ * is caught and reported here.
+ */
+static bool
+insert_ring_row(int64 id, const char *json)
+{
+	MemoryContext old_context = CurrentMemoryContext;
+	ResourceOwner old_owner = CurrentResourceOwner;
+	bool		stored = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(old_context);
+
+	PG_TRY();
+	{
+		Datum		json_value = CStringGetTextDatum(json);
+		Datum		id_value = Int64GetDatum(id);
+
+		if (run_as_owner(drain_insert_plan, &json_value, NULL, false) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert an audit row into toll_free.requests");
+		if (run_as_owner(drain_unknown_plan, &id_value, NULL, false) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update an audit row in toll_free.requests");
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old_context);
+		CurrentResourceOwner = old_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(old_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old_context);
+		CurrentResourceOwner = old_owner;
+
+		ereport(WARNING,
+				(errmsg("toll_free: could not store the audit row of request " INT64_FORMAT ": %s",
+						id, error->message)));
+		FreeErrorData(error);
+		stored = false;
+	}
+	PG_END_TRY();
+
+	return stored;
+}
+
+/*
+ * drain_one
+ *		Store one ring row; if it cannot be stored as it is, store it
+ *		without its numbers (they stay in the row's result and arguments).
+ */
+static bool
+drain_one(int64 id, const char *json)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		value;
+	char	   *without_numbers;
+
+	if (insert_ring_row(id, json))
+		return true;
+
+	value = CStringGetTextDatum(json);
+	if (SPI_execute_with_args("SELECT (($1::pg_catalog.jsonb OPERATOR(pg_catalog.-) 'numbers') "
+							  "OPERATOR(pg_catalog.||) '{\"numbers\": null}')::pg_catalog.text",
+							  1, argtypes, &value, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		return false;
+	without_numbers = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return insert_ring_row(id, without_numbers);
+}
+
+/*
  * tf_audit_drain
  *		Insert the ring's rows of this database, then free their slots.
  *
@@ -576,14 +656,12 @@ tf_audit_drain(void)
 
 	for (int i = 0; i < n; i++)
 	{
-		Datum		json_value = CStringGetTextDatum(jsons[i]);
-		Datum		id_value = Int64GetDatum(ids[i]);
-
-		if (run_as_owner(drain_insert_plan, &json_value, NULL, false) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert an audit row into toll_free.requests");
-		if (run_as_owner(drain_unknown_plan, &id_value, NULL, false) != SPI_OK_UPDATE)
-			elog(ERROR, "could not update an audit row in toll_free.requests");
-		keep_copy(ids[i], jsons[i]);
+		if (!drain_one(ids[i], jsons[i]))
+			ereport(WARNING,
+					(errmsg("toll_free: could not store the audit row of request " INT64_FORMAT "; it was dropped",
+							ids[i])));
+		else
+			keep_copy(ids[i], jsons[i]);
 	}
 	SPI_finish();
 

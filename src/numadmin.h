@@ -91,6 +91,9 @@ extern TfRegistryMessage *tf_number_error(const TfNumInfo *info);
 /* Raise WARNINGs for the WARN entries of a response's errList. */
 extern void tf_report_warnings(List *errors);
 
+/* BuildTupleFromCStrings for registry values; a rejected value raises TF009. */
+extern HeapTuple tf_registry_tuple(AttInMetadata *meta, char **values);
+
 /* A number_info row (toll_free.number_info) for one numInfo. */
 extern HeapTuple tf_number_info_tuple(AttInMetadata *meta, const TfNumInfo *info);
 

@@ -353,6 +353,46 @@ yes_no(const char *value)
 	return (value[0] == 'Y' || value[0] == 'y') ? "t" : "f";
 }
 
+/*
+ * tf_registry_tuple
+ *		BuildTupleFromCStrings for values that came from the registry: a
+ *		value the column type rejects (a number the tfn type finds invalid,
+ *		an unknown status) is the registry's fault, not the caller's, so
+ *		its 22P02 becomes TF009 with the original message as detail.
+ */
+HeapTuple
+tf_registry_tuple(AttInMetadata *meta, char **values)
+{
+	MemoryContext context = CurrentMemoryContext;
+	HeapTuple	tuple = NULL;
+
+	PG_TRY();
+	{
+		tuple = BuildTupleFromCStrings(meta, values);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		if (error->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION &&
+			error->sqlerrcode != ERRCODE_INVALID_DATETIME_FORMAT &&
+			error->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE)
+			PG_RE_THROW();
+
+		/* Raised at once, so nothing runs in the failed state. */
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_TF_REGISTRY_FAULT),
+				 errmsg("registry answered with a value outside the protocol"),
+				 errdetail("%s", error->message)));
+	}
+	PG_END_TRY();
+
+	return tuple;
+}
+
 HeapTuple
 tf_number_info_tuple(AttInMetadata *meta, const TfNumInfo *info)
 {
@@ -371,7 +411,7 @@ tf_number_info_tuple(AttInMetadata *meta, const TfNumInfo *info)
 	values[10] = info->rec_version_id;
 	values[11] = yes_no(info->auction);
 
-	return BuildTupleFromCStrings(meta, values);
+	return tf_registry_tuple(meta, values);
 }
 
 HeapTuple
@@ -390,7 +430,7 @@ tf_number_result_tuple(AttInMetadata *meta, const TfNumInfo *info, bool ok,
 	values[7] = (char *) message;
 	values[8] = request_id > 0 ? psprintf(INT64_FORMAT, request_id) : NULL;
 
-	return BuildTupleFromCStrings(meta, values);
+	return tf_registry_tuple(meta, values);
 }
 
 TfNumInfo *

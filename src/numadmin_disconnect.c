@@ -267,7 +267,7 @@ outcome_tuple(AttInMetadata *meta, const DisconnectOutcome *o)
 	values[5] = (char *) o->code;
 	values[6] = (char *) o->message;
 	values[7] = psprintf(INT64_FORMAT, o->request_id);
-	return BuildTupleFromCStrings(meta, values);
+	return tf_registry_tuple(meta, values);
 }
 
 /*

@@ -281,7 +281,7 @@ tf_search(PG_FUNCTION_ARGS)
 		{
 			char	   *value = (char *) lfirst(lc);
 
-			tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, &value));
+			tuplestore_puttuple(rsinfo->setResult, tf_registry_tuple(meta, &value));
 		}
 	}
 

@@ -58,6 +58,7 @@ struct TfRegistryCall
 
 	TfHttpTransfer *xfer;
 	bool		delivered;		/* on_body ran during this pump */
+	bool		delivered_any;	/* on_body ran for the current transfer */
 	StringInfoData side_body;	/* body of a non-2xx or 202 answer */
 	char		content_type[128];
 
@@ -86,9 +87,19 @@ route_body(void *arg, const char *data, size_t len)
 
 	if (status >= 200 && status < 300 && status != 202)
 	{
+		/* A gateway's HTML page is not the registry's answer. */
+		if (!call->delivered_any &&
+			strstr(tf_http_content_type(call->xfer), "xml") == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("registry answered with an unexpected content type"),
+					 errdetail("HTTP %ld with Content-Type \"%s\" instead of application/xml.",
+							   status, tf_http_content_type(call->xfer))));
+
 		if (call->on_body != NULL)
 			call->on_body(call->arg, data, len);
 		call->delivered = true;
+		call->delivered_any = true;
 		return;
 	}
 
@@ -117,6 +128,7 @@ start_transfer(TfRegistryCall *call)
 
 	call->current.bearer_token = token;
 	resetStringInfo(&call->side_body);
+	call->delivered_any = false;
 	call->xfer = tf_http_start(&call->current, route_body, call);
 	call->current.bearer_token = NULL;
 	explicit_bzero(token, sizeof(token));
