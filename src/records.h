@@ -6,8 +6,9 @@
  * The SQL functions live in records_query.c, records_retrieve.c and
  * records_change.c.  This header declares the helpers they share: effective
  * date/time checks (records_time.c), the hardened parser and the custRec
- * document helpers (records_xml.c), and the write-through to
- * toll_free.records and toll_free.requests (records_store.c).
+ * document helpers (records_xml.c), the write-through to toll_free.records
+ * (records_store.c) and the registry requests with their rows in
+ * toll_free.requests (records_call.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -77,15 +78,22 @@ extern char *tf_record_parts_check(const char *parts);
 /* records_store.c */
 extern void tf_records_replace(const char *number, List *summaries);
 extern void tf_records_upsert(const TfRecordSummary *summary);
-extern int64 tf_records_audit_begin(const char *operation, const char *number,
-									const char *arguments_json);
-extern void tf_records_audit_end(int64 request_id, long http_status,
-								 const char *result_json);
+extern char *tf_record_summary_json(const TfRecordSummary *summary);
 
 /* records_call.c */
-extern long tf_records_get(const char *path, StringInfo body);
-extern long tf_records_send(const char *method, const char *path,
-							const char *payload, size_t payload_len,
-							StringInfo body);
+struct TfExchange;
+extern void tf_records_fetch(const char *operation, const char *number,
+							 const char *arguments_json, const char *path,
+							 StringInfo body, struct TfExchange *ex);
+extern int64 tf_records_fetched(const char *operation, const char *number,
+								const char *arguments_json,
+								const struct TfExchange *ex,
+								const char *result_json);
+extern int64 tf_records_change(const char *operation, const char *number,
+							   const char *arguments_json, const char *method,
+							   const char *path, const char *payload,
+							   size_t payload_len, StringInfo body);
+extern void tf_records_changed(int64 request_id, long http_status,
+							   const char *result_json);
 
 #endif							/* TOLL_FREE_RECORDS_H */

@@ -20,8 +20,8 @@
 #include "utils/lsyscache.h"
 #include "utils/xml.h"
 
+#include "numadmin.h"
 #include "records.h"
-#include "toll_free.h"
 
 PG_FUNCTION_INFO_V1(tf_copy_record);
 PG_FUNCTION_INFO_V1(tf_update_record);
@@ -54,13 +54,14 @@ normalize_number(Oid typid, const char *text)
 
 /*
  * change_result
- *		Decode a <recResponse>, write it through and build the result row
- *		(number, effective, status, version).  parts is what the new version
- *		holds, when known.
+ *		Decode a <recResponse>, write it through to toll_free.records and the
+ *		requests row request_id, and build the result row (number,
+ *		effective, status, version).  parts is what the new version holds,
+ *		when known.
  */
 static Datum
 change_result(FunctionCallInfo fcinfo, StringInfo body, const char *number,
-			  const char *parts)
+			  const char *parts, int64 request_id)
 {
 	TupleDesc	tupdesc;
 	xmlDocPtr	doc;
@@ -83,6 +84,7 @@ change_result(FunctionCallInfo fcinfo, StringInfo body, const char *number,
 		summary.parts = pstrdup(parts);
 
 	tf_records_upsert(&summary);
+	tf_records_changed(request_id, 200, tf_record_summary_json(&summary));
 
 	values[0] = tf_text_datum(TupleDescAttr(tupdesc, 0)->atttypid, summary.number);
 	values[1] = TimestampTzGetDatum(summary.effective);
@@ -126,7 +128,7 @@ tf_copy_record(PG_FUNCTION_ARGS)
 	require_argument(fcinfo, 1, "target");
 	require_argument(fcinfo, 4, "parts");
 	require_argument(fcinfo, 5, "pointer");
-	tf_require_preload("registry calls");
+	tf_numadmin_enter();
 
 	/* Check everything before the request. */
 	source = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -172,20 +174,23 @@ tf_copy_record(PG_FUNCTION_ARGS)
 	appendStringInfoString(&payload, "</recCopy>");
 
 	initStringInfo(&arguments);
-	appendStringInfo(&arguments,
-					 "{\"source\": \"%s\", \"source_effective\": %s%s%s, "
-					 "\"target_effective\": \"%s\", \"parts\": \"%s\", \"pointer\": %s}",
-					 source,
-					 source_time[0] ? "\"" : "", source_time[0] ? source_time : "null",
-					 source_time[0] ? "\"" : "",
-					 target_time, parts, pointer ? "true" : "false");
-	request_id = tf_records_audit_begin("copy_record", target, arguments.data);
+	appendStringInfoString(&arguments, "{\"source\": ");
+	tf_json_string(&arguments, source);
+	appendStringInfoString(&arguments, ", \"source_effective\": ");
+	tf_json_string(&arguments, source_time[0] ? source_time : NULL);
+	appendStringInfoString(&arguments, ", \"target_effective\": ");
+	tf_json_string(&arguments, target_time);
+	appendStringInfoString(&arguments, ", \"parts\": ");
+	tf_json_string(&arguments, parts);
+	appendStringInfo(&arguments, ", \"pointer\": %s}", pointer ? "true" : "false");
 
 	initStringInfo(&body);
-	tf_records_send("POST", "/cus/rec/copy", payload.data, payload.len, &body);
+	request_id = tf_records_change("copy_record", target, arguments.data,
+								   "POST", "/cus/rec/copy",
+								   payload.data, payload.len, &body);
 
-	result = change_result(fcinfo, &body, target, pointer ? NULL : parts);
-	tf_records_audit_end(request_id, 200, NULL);
+	result = change_result(fcinfo, &body, target, pointer ? NULL : parts,
+						   request_id);
 
 	PG_RETURN_DATUM(result);
 }
@@ -254,6 +259,7 @@ tf_update_record(PG_FUNCTION_ARGS)
 	xmlNodePtr	root;
 	bool		existing;
 	text	   *payload;
+	char	   *parts;
 	char		arguments[96];
 	StringInfoData body;
 	int64		request_id;
@@ -262,7 +268,7 @@ tf_update_record(PG_FUNCTION_ARGS)
 	require_argument(fcinfo, 0, "num");
 	require_argument(fcinfo, 1, "record");
 	require_argument(fcinfo, 2, "submit");
-	tf_require_preload("registry calls");
+	tf_numadmin_enter();
 
 	number = tf_arg_number(fcinfo, 0);
 	record = PG_GETARG_TEXT_PP(1);
@@ -273,6 +279,8 @@ tf_update_record(PG_FUNCTION_ARGS)
 	root = xmlDocGetRootElement(doc);
 	existing = update_document_check(root, tfn_type, number);
 
+	parts = tf_record_child_text(root, "custRecCompPart");
+
 	/* cmd U submits (validate and process), S only saves. */
 	xmlSetProp(root, BAD_CAST "cmd", BAD_CAST(submit ? "U" : "S"));
 	payload = tf_record_serialize(root, false);
@@ -280,15 +288,14 @@ tf_update_record(PG_FUNCTION_ARGS)
 	snprintf(arguments, sizeof(arguments),
 			 "{\"submit\": %s, \"method\": \"%s\"}",
 			 submit ? "true" : "false", existing ? "PUT" : "POST");
-	request_id = tf_records_audit_begin("update_record", number, arguments);
 
 	initStringInfo(&body);
-	tf_records_send(existing ? "PUT" : "POST", "/cus/rec",
-					VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), &body);
+	request_id = tf_records_change("update_record", number, arguments,
+								   existing ? "PUT" : "POST", "/cus/rec",
+								   VARDATA_ANY(payload),
+								   VARSIZE_ANY_EXHDR(payload), &body);
 
-	result = change_result(fcinfo, &body, number,
-						   tf_record_child_text(root, "custRecCompPart"));
-	tf_records_audit_end(request_id, 200, NULL);
+	result = change_result(fcinfo, &body, number, parts, request_id);
 
 	PG_RETURN_DATUM(result);
 }

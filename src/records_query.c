@@ -8,7 +8,11 @@
  * page is asked for with startEffDtTm set to the last effective date/time
  * seen (exclusive).  All pages are read before any row is returned, so the
  * caller never sees a partial list, and the number's rows in
- * toll_free.records are replaced with the complete list.
+ * toll_free.records are replaced with the complete list.  Each page is one
+ * registry request and one row in toll_free.requests.
+ *
+ * The first page also carries the number's status and RespOrg, which are
+ * written through to toll_free.numbers as the client's functions do.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,8 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "numadmin.h"
 #include "records.h"
-#include "toll_free.h"
 
 PG_FUNCTION_INFO_V1(tf_query_records);
 
@@ -27,20 +31,27 @@ PG_FUNCTION_INFO_V1(tf_query_records);
  * query_records_page
  *		Fetch and decode one page; append its summaries to *summaries.
  *		Returns true when the registry reports that more versions follow.
+ *
+ * The number's status and RespOrg from the page go to *info, and the id of
+ * the page's requests row to *request_id.
  */
 static bool
-query_records_page(const char *number, const char *start, List **summaries)
+query_records_page(const char *number, const char *start, List **summaries,
+				   TfNumInfo *info, int64 *request_id)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext page_context;
 	StringInfoData path;
+	StringInfoData arguments;
 	StringInfoData body;
+	TfExchange	ex;
 	xmlDocPtr	doc;
 	xmlNodePtr	root;
 	xmlNodePtr	list;
 	xmlNodePtr	rec;
 	char	   *more;
 	bool		has_more;
+	int			count = 0;
 
 	page_context = AllocSetContextCreate(CurrentMemoryContext,
 										 "toll_free record list page",
@@ -49,11 +60,19 @@ query_records_page(const char *number, const char *start, List **summaries)
 
 	initStringInfo(&path);
 	appendStringInfo(&path, "/cus/rec/query/%s", number);
+	initStringInfo(&arguments);
+	appendStringInfoString(&arguments, "{\"start\": ");
 	if (start != NULL)
+	{
 		appendStringInfo(&path, "?startEffDtTm=%s", start);
+		appendStringInfo(&arguments, "\"%s\"}", start);
+	}
+	else
+		appendStringInfoString(&arguments, "null}");
 
 	initStringInfo(&body);
-	tf_records_get(path.data, &body);
+	tf_records_fetch("query_records", number, arguments.data, path.data,
+					 &body, &ex);
 
 	doc = tf_record_parse(body.data, body.len, true, "recQueryResponse");
 	root = xmlDocGetRootElement(doc);
@@ -73,13 +92,21 @@ query_records_page(const char *number, const char *start, List **summaries)
 		summary->number = pstrdup(number);
 		*summaries = lappend(*summaries, summary);
 		MemoryContextSwitchTo(page_context);
+		count++;
 	}
 
 	more = tf_record_child_text(root, "more");
 	has_more = (more != NULL && strcmp(more, "Y") == 0);
 
-	/* Deleting the page context also frees the parsed document. */
 	MemoryContextSwitchTo(outer);
+	info->status = tf_record_child_text(root, "numStatus");
+	info->resporg = tf_record_child_text(root, "ctrlRespOrgId");
+	*request_id = tf_records_fetched("query_records", number, arguments.data,
+									 &ex,
+									 psprintf("{\"records\": %d, \"more\": %s}",
+											  count, has_more ? "true" : "false"));
+
+	/* Deleting the page context also frees the parsed document. */
 	MemoryContextDelete(page_context);
 
 	return has_more;
@@ -99,26 +126,35 @@ tf_query_records(PG_FUNCTION_ARGS)
 	char		start[TF_EFFECTIVE_LEN];
 	bool		have_start = false;
 	int			pages = 0;
-	int64		request_id;
+	int64		first_request_id = 0;
+	TfNumInfo	first_info;
 	Oid			number_type;
 	Oid			status_type;
 	ListCell   *lc;
 
-	tf_require_preload("registry calls");
+	tf_numadmin_enter();
+	memset(&first_info, 0, sizeof(first_info));
 
 	number = tf_arg_number(fcinfo, 0);
 	InitMaterializedSRF(fcinfo, 0);
 	number_type = TupleDescAttr(rsinfo->setDesc, 0)->atttypid;
 	status_type = TupleDescAttr(rsinfo->setDesc, 2)->atttypid;
 
-	request_id = tf_records_audit_begin("query_records", number, NULL);
-
 	for (;;)
 	{
 		int			before = list_length(summaries);
+		TfNumInfo	info;
+		int64		request_id;
 		bool		more;
 
-		more = query_records_page(number, have_start ? start : NULL, &summaries);
+		memset(&info, 0, sizeof(info));
+		more = query_records_page(number, have_start ? start : NULL,
+								  &summaries, &info, &request_id);
+		if (pages == 0)
+		{
+			first_info = info;
+			first_request_id = request_id;
+		}
 		pages++;
 		if (!more)
 			break;
@@ -155,7 +191,13 @@ tf_query_records(PG_FUNCTION_ARGS)
 	}
 
 	tf_records_replace(number, summaries);
-	tf_records_audit_end(request_id, 200, NULL);
+
+	/* A first page without the number's status leaves toll_free.numbers alone. */
+	if (first_info.status != NULL && first_info.resporg != NULL)
+	{
+		first_info.num = number;
+		tf_write_through(&first_info, true, NULL, first_request_id);
+	}
 
 	foreach(lc, summaries)
 	{

@@ -15,49 +15,31 @@
 #include "utils/builtins.h"
 #include "utils/xml.h"
 
+#include "numadmin.h"
 #include "records.h"
-#include "toll_free.h"
 
 PG_FUNCTION_INFO_V1(tf_retrieve);
 PG_FUNCTION_INFO_V1(tf_retrieve_template);
 
 /*
- * retrieve_path
- *		path plus "?effDtTm=..." when the effective argument is not NULL; the
- *		time is checked here, before any request is sent.
+ * retrieve_effective
+ *		The effective argument in the registry's form, or NULL when it is
+ *		NULL; the time is checked here, before any request is sent.
  */
 static char *
-retrieve_path(const char *path, FunctionCallInfo fcinfo, int effective_arg)
+retrieve_effective(FunctionCallInfo fcinfo, int effective_arg)
 {
-	StringInfoData url;
+	TimestampTz effective;
+	char	   *formatted;
 
-	initStringInfo(&url);
-	appendStringInfoString(&url, path);
-	if (!PG_ARGISNULL(effective_arg))
-	{
-		TimestampTz effective = PG_GETARG_TIMESTAMPTZ(effective_arg);
-		char		formatted[TF_EFFECTIVE_LEN];
+	if (PG_ARGISNULL(effective_arg))
+		return NULL;
 
-		tf_effective_check(effective, TF_EFFECTIVE_LOOKUP, "effective");
-		tf_effective_format(effective, formatted);
-		appendStringInfo(&url, "?effDtTm=%s", formatted);
-	}
-	return url.data;
-}
-
-/*
- * retrieve_record
- *		GET the record at path and return its checked, parsed document.
- */
-static xmlDocPtr
-retrieve_record(const char *path)
-{
-	StringInfoData body;
-
-	initStringInfo(&body);
-	tf_records_get(path, &body);
-
-	return tf_record_parse(body.data, body.len, true, "custRec");
+	effective = PG_GETARG_TIMESTAMPTZ(effective_arg);
+	tf_effective_check(effective, TF_EFFECTIVE_LOOKUP, "effective");
+	formatted = palloc(TF_EFFECTIVE_LEN);
+	tf_effective_format(effective, formatted);
+	return formatted;
 }
 
 /*
@@ -70,9 +52,11 @@ Datum
 tf_retrieve(PG_FUNCTION_ARGS)
 {
 	char	   *number;
-	char		path[64];
-	char	   *url;
-	int64		request_id;
+	char	   *effective;
+	StringInfoData path;
+	StringInfoData arguments;
+	StringInfoData body;
+	TfExchange	ex;
 	xmlDocPtr	doc;
 	xmlNodePtr	root;
 	TfRecordSummary summary;
@@ -80,14 +64,22 @@ tf_retrieve(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 
-	tf_require_preload("registry calls");
+	tf_numadmin_enter();
 	number = tf_arg_number(fcinfo, 0);
+	effective = retrieve_effective(fcinfo, 1);
 
-	snprintf(path, sizeof(path), "/cus/rec/tfnum/%s", number);
-	url = retrieve_path(path, fcinfo, 1);
+	initStringInfo(&path);
+	appendStringInfo(&path, "/cus/rec/tfnum/%s", number);
+	initStringInfo(&arguments);
+	appendStringInfoString(&arguments, "{\"effective\": ");
+	tf_json_string(&arguments, effective);
+	appendStringInfoChar(&arguments, '}');
+	if (effective != NULL)
+		appendStringInfo(&path, "?effDtTm=%s", effective);
 
-	request_id = tf_records_audit_begin("retrieve", number, NULL);
-	doc = retrieve_record(url);
+	initStringInfo(&body);
+	tf_records_fetch("retrieve", number, arguments.data, path.data, &body, &ex);
+	doc = tf_record_parse(body.data, body.len, true, "custRec");
 	root = xmlDocGetRootElement(doc);
 
 	tf_record_read_summary(root, &summary);
@@ -98,7 +90,8 @@ tf_retrieve(PG_FUNCTION_ARGS)
 						summary.number ? summary.number : "(none)", number)));
 
 	tf_records_upsert(&summary);
-	tf_records_audit_end(request_id, 200, NULL);
+	tf_records_fetched("retrieve", number, arguments.data, &ex,
+					   tf_record_summary_json(&summary));
 
 	PG_RETURN_XML_P((xmltype *) tf_record_serialize(root, true));
 }
@@ -113,27 +106,39 @@ Datum
 tf_retrieve_template(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	char		path[64];
-	char	   *url;
-	char	   *arguments;
-	int64		request_id;
+	char	   *effective;
+	StringInfoData path;
+	StringInfoData arguments;
+	StringInfoData body;
+	TfExchange	ex;
 	xmlDocPtr	doc;
 	xmlNodePtr	root;
 	char	   *returned;
+	TfRecordSummary summary;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 
-	tf_require_preload("registry calls");
+	tf_numadmin_enter();
 	name = tf_template_name_check(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	effective = retrieve_effective(fcinfo, 1);
 
 	/* The leading '*' is sent percent-encoded; the rest needs no escaping. */
-	snprintf(path, sizeof(path), "/cus/tpl/tmplName/%%2A%s", name + 1);
-	url = retrieve_path(path, fcinfo, 1);
+	initStringInfo(&path);
+	appendStringInfo(&path, "/cus/tpl/tmplName/%%2A%s", name + 1);
+	if (effective != NULL)
+		appendStringInfo(&path, "?effDtTm=%s", effective);
+	initStringInfo(&arguments);
+	appendStringInfoString(&arguments, "{\"template\": ");
+	tf_json_string(&arguments, name);
+	appendStringInfoString(&arguments, ", \"effective\": ");
+	tf_json_string(&arguments, effective);
+	appendStringInfoChar(&arguments, '}');
 
-	arguments = psprintf("{\"template\": \"%s\"}", name);
-	request_id = tf_records_audit_begin("retrieve_template", NULL, arguments);
-	doc = retrieve_record(url);
+	initStringInfo(&body);
+	tf_records_fetch("retrieve_template", NULL, arguments.data, path.data,
+					 &body, &ex);
+	doc = tf_record_parse(body.data, body.len, true, "custRec");
 	root = xmlDocGetRootElement(doc);
 
 	returned = tf_record_child_text(root, "tmplName");
@@ -142,10 +147,10 @@ tf_retrieve_template(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_XML_CONTENT),
 				 errmsg("registry returned template %s for template %s",
 						returned ? returned : "(none)", name)));
-	tf_effective_parse(tf_record_child_text(root, "effDtTm"), "registry response");
-	tf_record_status_check(tf_record_child_text(root, "custRecStat"));
+	tf_record_read_summary(root, &summary);
 
-	tf_records_audit_end(request_id, 200, NULL);
+	tf_records_fetched("retrieve_template", NULL, arguments.data, &ex,
+					   tf_record_summary_json(&summary));
 
 	PG_RETURN_XML_P((xmltype *) tf_record_serialize(root, true));
 }

@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -166,4 +167,44 @@ tf_records_upsert(const TfRecordSummary *summary)
 	TfRecordSummary copy = *summary;
 
 	records_write(NULL, list_make1(&copy));
+}
+
+/* Append "name": value to buf, value as a JSON string or null. */
+static void
+json_member(StringInfo buf, const char *name, const char *value)
+{
+	if (buf->len > 1)
+		appendStringInfoString(buf, ", ");
+	escape_json(buf, name);
+	appendStringInfoString(buf, ": ");
+	if (value == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, value);
+}
+
+/*
+ * tf_record_summary_json
+ *		A summary as a JSON object, for the result column of
+ *		toll_free.requests.
+ */
+char *
+tf_record_summary_json(const TfRecordSummary *summary)
+{
+	StringInfoData buf;
+	char		effective[TF_EFFECTIVE_LEN];
+
+	tf_effective_format(summary->effective, effective);
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	json_member(&buf, "num", summary->number);
+	json_member(&buf, "effective", effective);
+	json_member(&buf, "status", summary->status);
+	json_member(&buf, "parts", summary->parts);
+	json_member(&buf, "approval", summary->approval);
+	json_member(&buf, "action", summary->action);
+	json_member(&buf, "version", summary->version);
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
 }

@@ -7,6 +7,10 @@ use warnings;
 use Test::More;
 use TollFreeTest;
 
+# The tests compare tfn columns with literals; the tfn operators live in
+# schema toll_free.
+$ENV{PGOPTIONS} = "-c search_path=public,toll_free";
+
 sim_reset();
 ensure_extension();
 
