@@ -310,7 +310,9 @@ sax_structured_error(void *ctx, xmlErrorPtr error)
 	if (error == NULL || error->level < XML_ERR_ERROR || parser->error_code != 0)
 		return;
 
+	/* The first line only: libxml2 appends the offending bytes on a second. */
 	strlcpy(message, error->message ? error->message : "unknown error", sizeof(message));
+	message[strcspn(message, "\n")] = '\0';
 	len = strlen(message);
 	while (len > 0 && (message[len - 1] == '\n' || message[len - 1] == ' '))
 		message[--len] = '\0';

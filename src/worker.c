@@ -42,8 +42,10 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "audit.h"
 #include "inventory.h"
 #include "settings.h"
 #include "sync.h"
@@ -224,6 +226,27 @@ worker_run_sync(TfSyncRun *run)
 }
 
 /*
+ * worker_do_audit_drain
+ *		Insert the audit rows that survived their callers' rollback.
+ */
+static bool
+worker_do_audit_drain(void)
+{
+	if (!tf_audit_pending())
+		return false;
+
+	tf_worker_set_activity("writing audit rows", NULL, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	tf_audit_drain();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	tf_worker_set_activity("idle", NULL, 0);
+	return true;
+}
+
+/*
  * worker_do_requested_sync
  *		Run the oldest sync asked for through tf_sync(), if any.
  */
@@ -305,6 +328,9 @@ worker_do_reservation_warnings(void)
 static bool
 worker_do_work(void)
 {
+	if (worker_do_audit_drain())
+		return true;
+
 	if (worker_do_requested_sync())
 		return true;
 
