@@ -225,7 +225,7 @@ admin_stats(StrBuf *out)
 }
 
 /*
- * Handle one admin request.  Fills status, out and ctype; text answers end
+ * Handle one admin request.  Fills status, out and ctype; text responses end
  * with a newline.
  */
 void

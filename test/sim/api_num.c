@@ -6,7 +6,7 @@
  *	  the RespOrg check.
  *
  * Each handler runs under sim_lock with req->now taken once, so a request
- * sees one consistent simulated time.
+ * uses one simulated time throughout.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,7 +27,7 @@ num_to_str(uint64_t num, char out[11])
 	snprintf(out, 11, "%010llu", (unsigned long long) num);
 }
 
-/* Answer a whole-request error for a parse_num() failure. */
+/* Set the whole-request error of a parse_num() failure in res. */
 static void
 bad_num_error(ApiResult *res, int rc, const char *text)
 {

@@ -6,8 +6,8 @@
  *
  * Effective date/times are NOW or quarter-hour UTC timestamps no earlier
  * than the current quarter hour and at most six months ahead.  NOW means the
- * current simulator second; with the default SCP delay of 0 such a record is
- * ACTIVE (or DISCONNECT) by the time the response is written.
+ * current simulator second.  With the default SCP delay of 0, such a record
+ * is already ACTIVE (or DISCONNECT) in the response.
  *
  *-------------------------------------------------------------------------
  */
@@ -254,7 +254,7 @@ api_tpl_retrieve(ApiRequest *req, ApiResult *res, const char *name)
 	xml_custrec(&res->body, NULL, t->name, r);
 }
 
-/* After a write: activate what is due and answer with a recResponse. */
+/* After a write: apply the record changes now due and write the recResponse. */
 static void
 finish_write(ApiRequest *req, ApiResult *res, NumEntry *e, Template *t,
 			 const char *key, int64_t eff)

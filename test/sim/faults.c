@@ -213,7 +213,7 @@ faults_list(StrBuf *sb)
 	}
 }
 
-/* Kinds that carry out the operation and then damage or slow the answer. */
+/* Kinds that carry out the operation and then damage or slow the response. */
 bool
 fault_is_body_kind(int kind)
 {

@@ -3,7 +3,7 @@
  * http.c
  *	  The HTTP side of tfsim: libmicrohttpd daemons for the API (HTTPS and
  *	  optional plain HTTP) and the admin API, request routing, faults that
- *	  act on the transport, pending (202) answers and the streamed RespOrg
+ *	  act on the transport, pending (202) responses and the streamed RespOrg
  *	  check.
  *
  * The API daemons run libmicrohttpd's internal thread pool with epoll.  No
@@ -111,9 +111,9 @@ waiter_add(struct MHD_Connection *conn, int64_t wake_at, int fd)
 }
 
 /*
- * Resume connections whose time came or whose client closed its end of a
- * stalled connection; on shutdown, resume them all so that libmicrohttpd
- * can close them.
+ * Resume suspended connections whose time came, and stalled ones whose
+ * client closed its end.  On shutdown, resume them all so that
+ * libmicrohttpd can close them.
  */
 static void *
 waiter_main(void *arg)
@@ -128,6 +128,10 @@ waiter_main(void *arg)
 		int64_t		now = monotonic_ms();
 		char		drain[64];
 
+		/*
+		 * NOTE: only the first 1023 stalled connections are watched; a stall
+		 * beyond that is resumed only at shutdown.
+		 */
 		fds[0].fd = wake_pipe[0];
 		fds[0].events = POLLIN;
 		pthread_mutex_lock(&waiter_lock);
@@ -633,8 +637,8 @@ api_sys_req(ApiRequest *req, ApiResult *res, const char *tail)
 
 /*
  * Authenticate and run one API request.  Caller holds sim_lock.  Sets
- * *pendable when the request may be answered 202 and *route_name for the
- * statistics.
+ * *pendable when the request may get a 202 response, and *route_name for
+ * the statistics.
  */
 static void
 run_request(struct MHD_Connection *conn, ReqCtx *ctx, const char *method,

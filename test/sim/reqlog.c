@@ -2,7 +2,7 @@
  *
  * reqlog.c
  *	  The request log (a bounded ring of every API request, for tests) and
- *	  the results of requests answered 202 (for request status).
+ *	  the results of requests that got a 202 response (for request status).
  *
  * The log has its own mutex because it is written after sim_lock is
  * released.  Request bodies are kept up to 8 kB each, with the text of
@@ -206,6 +206,10 @@ reqlog_path_stats(StrBuf *sb)
  * Pending results (protected by sim_lock)
  * ---------------------------------------------------------------------
  */
+/*
+ * NOTE: results live in a ring of PENDING_CAPACITY slots, so after that many
+ * later 202 responses a result is gone (099060) before its 24 hours.
+ */
 #define PENDING_CAPACITY 65536
 #define PENDING_KEEP_MS (24LL * 3600 * 1000)
 
@@ -225,8 +229,8 @@ static uint64_t pending_next_id;
 static Rng	pending_rng = {0x9e4d};
 
 /*
- * Keep the final answer of a request answered 202 until request status
- * reads it; it reads as pending until ready_at_ms.  Returns the id.
+ * Keep the final response of a request that got a 202 for request status,
+ * which reports it as pending until ready_at_ms.  Returns the id.
  */
 uint64_t
 pending_store(int resporg, int status, const StrBuf *body, int64_t ready_at_ms)
@@ -278,7 +282,7 @@ pending_clear(void)
 	rng_seed(&pending_rng, 0x9e4d ^ sim_config.seed);
 }
 
-/* Draw whether this call is answered 202 (--pending-share). */
+/* Draw whether this call gets a 202 response (--pending-share). */
 bool
 pending_roll(void)
 {

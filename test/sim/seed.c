@@ -307,8 +307,8 @@ seed_templates(int32_t today)
 }
 
 /*
- * Replace the store with numbers RespOrgs hold, drawn from the seed: the
- * first RespOrg holds about 40 %, the others share the rest, in a mix of
+ * Replace the store with numbers the RespOrgs control, drawn from the seed:
+ * the first RespOrg controls about 40 %, the others share the rest, in a mix of
  * about 80 % WORKING, 8 % RESERVED, 4 % ASSIGNED, 5 % DISCONNECT and 3 %
  * TRANSITIONAL.  Caller holds sim_lock.
  */

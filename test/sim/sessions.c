@@ -123,7 +123,7 @@ remember_old_token(Session *s)
 	s->token[0] = '\0';
 }
 
-/* End a user's session; its token then answers 900903. */
+/* End a user's session; its token then gets 900903. */
 void
 session_invalidate(Session *s)
 {

@@ -10,7 +10,7 @@
  * activation) are applied by entry_normalize() whenever a number is read,
  * and by a sweep over all entries whenever simulator time passes the next
  * scheduled event (midnight or a record's effective time).  Both run under
- * sim_lock, so every answer is consistent with the simulated time.
+ * sim_lock, so every response is consistent with the simulated time.
  *
  *-------------------------------------------------------------------------
  */

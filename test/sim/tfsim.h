@@ -6,9 +6,9 @@
  * tfsim serves the XML protocol of docs/protocol.md over HTTPS with
  * libmicrohttpd, keeps the state of every toll-free number in memory, and
  * offers a plain-HTTP admin API on loopback for tests (clock, faults, seed,
- * request log).  One global mutex (sim_lock) protects all registry state;
- * every API operation runs under it, so operations are atomic with respect to
- * each other.
+ * request log).  One global mutex (sim_lock) protects all registry state.
+ * Every API operation runs under it, so operations are atomic with respect
+ * to each other.
  *
  *-------------------------------------------------------------------------
  */

@@ -164,7 +164,7 @@ csv_inventory_row(StrBuf *sb, const NumEntry *e)
 
 /*
  * Append RespOrg check rows of RespOrg ro after *cursor until *remaining
- * rows were written or out holds max_bytes.  Advances *cursor to the last
+ * rows were written or out contains max_bytes.  Advances *cursor to the last
  * number written.  Caller holds sim_lock.  Returns the rows written.
  */
 size_t
@@ -261,7 +261,7 @@ xml_custrec(StrBuf *sb, const char *num, const char *tmpl, const CustRec *r)
 	sb_puts(sb, "</custRec>");
 }
 
-/* Whether RespOrg ro holds a number after cursor. */
+/* Whether RespOrg ro controls a number after cursor. */
 bool
 rck_more(int ro, uint64_t cursor)
 {
