@@ -171,6 +171,7 @@ resolve_by_query(const DisconnectSpec *spec, DisconnectOutcome *o)
 	o->message = o->ok ?
 		"done: the connection was lost after sending; a query shows the number disconnected" :
 		"not done: the connection was lost after sending; a query shows no disconnect";
+	o->queried = info;
 	tf_write_through(info, false, NULL, o->request_id);
 	return true;
 }
@@ -222,7 +223,6 @@ run_disconnect(const DisconnectSpec *spec, const char *number, DisconnectOutcome
 			audit.state = "done";
 			audit.result_json = outcome_json(o, true);
 			tf_audit_finish(o->request_id, &audit);
-			tf_write_through(o->queried, false, NULL, o->request_id);
 			o->sqlstate = ex.outcome.failure.sqlstate;
 			ereport(WARNING,
 					(errmsg("connection to the registry was lost during the disconnect request"),
