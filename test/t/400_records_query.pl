@@ -64,6 +64,19 @@ is(psql_value("SELECT count(*) FROM toll_free.records"
 	psql_value("SELECT count(*) FROM toll_free.records WHERE number = '$working'"),
 	'seen_at is set on the written rows');
 
+
+# The call leaves one finished requests row and writes the number's status
+# through to toll_free.numbers.
+psql_value("DELETE FROM toll_free.requests WHERE numbers = '{$working}';"
+	  . " DELETE FROM toll_free.numbers WHERE number = '$working'");
+psql_value("SELECT count(*) FROM toll_free.tf_query_records('$working')");
+is(psql_value("SELECT state, http_status, result->>'records', result->>'more'"
+	  . " FROM toll_free.requests WHERE operation = 'query_records'"
+	  . " AND numbers = '{$working}'"),
+	'done|200|1|false', 'the record list leaves one done requests row');
+is(psql_value("SELECT status, resporg, source FROM toll_free.numbers WHERE number = '$working'"),
+	'WORKING|RUC01|call', 'the number is written through to toll_free.numbers');
+
 $rows = psql_value(
 	"SELECT status, approval, action FROM toll_free.tf_query_records('$assigned')");
 like($rows, qr/^PENDING\|/m, 'the assigned number has a PENDING record');
@@ -87,6 +100,11 @@ is(requests_to("/cus/rec/query/$reserved") - $before, 2,
 my @paged = sim_requests(path => "/cus/rec/query/$reserved");
 like($paged[-1]{path}, qr/startEffDtTm=\d{4}-\d\d-\d\dT\d\d:\d\d:00Z/,
 	'the second page starts after the last version of the first');
+is(psql_value("SELECT string_agg(coalesce(arguments->>'start', '-') || ':' || (result->>'records'), ' ' ORDER BY id)"
+	  . " FROM (SELECT * FROM toll_free.requests WHERE operation = 'query_records'"
+	  . " AND numbers = '{$reserved}' ORDER BY id DESC LIMIT 2) AS last_two")
+	  =~ s/\d{4}-\d\d-\d\dT\d\d:\d\d:00Z/T/gr,
+	'-:10 T:2', 'one requests row per page, the second with its start time');
 is(psql_value("SELECT count(DISTINCT effective) FROM toll_free.tf_query_records('$reserved')"),
 	12, 'no version is listed twice');
 is(psql_value("SELECT array_agg(effective ORDER BY ord) = array_agg(effective ORDER BY effective)"
@@ -94,9 +112,18 @@ is(psql_value("SELECT array_agg(effective ORDER BY ord) = array_agg(effective OR
 	  . " AS q(number, effective, status, parts, approval, action, version, ord)"),
 	't', 'versions ascend by effective date/time');
 
-# A number without records: the registry's 505001.
-registry_refusal("SELECT * FROM toll_free.tf_query_records('8005560012')",
+# A number without records: the registry's 505001.  The refused request
+# keeps its requests row although the caller's transaction rolls back.
+registry_refusal("BEGIN; SELECT * FROM toll_free.tf_query_records('8005560012')",
 	'505001', 'query records of a number without records');
+ok(wait_until(sub {
+			psql_value("SELECT count(*) FROM toll_free.requests"
+				  . " WHERE operation = 'query_records' AND numbers = '{8005560012}'") > 0
+		}, 20),
+	'the refused request has a requests row after the rollback');
+is(psql_value("SELECT state, http_status, registry_code, sqlstate FROM toll_free.requests"
+	  . " WHERE operation = 'query_records' AND numbers = '{8005560012}'"),
+	'failed|404|505001|TF005', 'the row holds the refusal');
 
 # --- tf_retrieve -------------------------------------------------------------
 my $xml = psql_ok("SELECT toll_free.tf_retrieve('$working')", 'retrieve the default record');
@@ -114,6 +141,10 @@ is(psql_value("SELECT (xpath('/custRec/effDtTm/text()', toll_free.tf_retrieve('$
 	$eff, 'retrieve by effective date/time returns that version');
 is(psql_value("SELECT status FROM toll_free.records WHERE number = '$assigned' AND effective = '$eff'"),
 	'PENDING', 'retrieve writes the version through to toll_free.records');
+is(psql_value("SELECT result->>'status', result->>'effective', arguments->>'effective'"
+	  . " FROM toll_free.requests WHERE operation = 'retrieve' AND numbers = '{$assigned}'"
+	  . " ORDER BY id DESC LIMIT 1"),
+	"PENDING|$eff|$eff", 'retrieve leaves a requests row with the version it returned');
 
 registry_refusal("SELECT toll_free.tf_retrieve('8005560012')",
 	'505001', 'retrieve a number without records');
@@ -137,6 +168,9 @@ like($xml, qr/<lbl name="\*EAST"/, 'the template record carries its labels');
 my @tpl = sim_requests(path => '/cus/tpl/tmplName/');
 # The simulator logs the decoded path, so the %2A on the wire shows as '*'.
 like($tpl[-1]{path}, qr{^/cus/tpl/tmplName/\*RUSALES$}, 'the template request names *RUSALES');
+is(psql_value("SELECT arguments->>'template', state FROM toll_free.requests"
+	  . " WHERE operation = 'retrieve_template' ORDER BY id DESC LIMIT 1"),
+	'*RUSALES|done', 'template retrieve leaves a requests row');
 is(psql_value("SELECT (xpath('/custRec/tmplName/text()', toll_free.tf_retrieve_template('*rusales')))[1]::text"),
 	'*RUSALES', 'template names are upper-cased');
 registry_refusal("SELECT toll_free.tf_retrieve_template('*RUNOSUCH')",

@@ -54,6 +54,11 @@ like($copies[-1]{body}, qr{<custRecCompPart>CAD, LAD, CPR</custRecCompPart>}, 'a
 like($copies[-1]{body}, qr{<pointer>N</pointer>}, 'no pointer by default');
 is(psql_value("SELECT status FROM toll_free.records WHERE number = '$target'"),
 	'PENDING', 'the copy is written through to toll_free.records');
+is(psql_value("SELECT state, http_status, arguments->>'source', arguments->>'parts',"
+	  . " arguments->>'pointer', result->>'status', result->>'version' IS NOT NULL"
+	  . " FROM toll_free.requests WHERE operation = 'copy_record' AND numbers = '{$target}'"),
+	'done|200|*RUSALES|CAD, LAD, CPR|false|PENDING|t',
+	'the copy leaves a done requests row with its arguments and result');
 
 $row = psql_ok(
 	"SELECT status FROM toll_free.tf_copy_record('800-556-0001', '$target2',"
@@ -68,6 +73,15 @@ like($copies[-1]{body}, qr{<tgtEffDtTm>\d{4}-\d\d-\d\dT\d\d:\d\d:00Z</tgtEffDtTm
 # --- copy: the registry's refusals ------------------------------------------
 registry_refusal("SELECT toll_free.tf_copy_record('*RUNOSUCH', '$target')",
 	'506001', 'copy from an unknown template');
+# The refused copy's row survives the rollback of the failed statement.
+ok(wait_until(sub {
+			psql_value("SELECT count(*) FROM toll_free.requests WHERE operation = 'copy_record'"
+				  . " AND arguments->>'source' = '*RUNOSUCH'") > 0
+		}, 20),
+	'the refused copy has a requests row');
+is(psql_value("SELECT state, http_status, registry_code, sqlstate FROM toll_free.requests"
+	  . " WHERE operation = 'copy_record' AND arguments->>'source' = '*RUNOSUCH'"),
+	'failed|404|506001|TF005', 'the row holds the refusal');
 registry_refusal("SELECT toll_free.tf_copy_record('*RUSALES', '$spare')",
 	'506002', 'copy to a number that is not reserved');
 registry_refusal("SELECT toll_free.tf_copy_record('*RUSALES', '$target2',"
@@ -109,6 +123,10 @@ isnt($new_version, $old_version, 'the update gives a new recVersionId');
 my @updates = grep { $_->{path} =~ m{/cus/rec$} } sim_requests(path => '/cus/rec');
 is($updates[-1]{method}, 'PUT', 'a document with recVersionId is sent as PUT');
 like($updates[-1]{body}, qr{<custRec cmd="U">}, 'submit sends cmd U');
+is(psql_value("SELECT state, arguments->>'method', arguments->>'submit', result->>'version'"
+	  . " FROM toll_free.requests WHERE operation = 'update_record' AND numbers = '{$assigned}'"
+	  . " ORDER BY id DESC LIMIT 1"),
+	"done|PUT|true|$new_version", 'the update leaves a done requests row');
 
 registry_refusal("SELECT toll_free.tf_update_record('$assigned', \$doc\$$doc\$doc\$)",
 	'099003', 'update with a stale recVersionId');
