@@ -118,14 +118,25 @@ tf_record_parts_check(const char *parts)
 		while (end > token && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
 
+		if (*token == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("empty record part in \"%s\"", parts),
+					 errdetail("Parts are a comma-separated list of CAD, LAD and CPR, each at most once.")));
+
 		for (i = 0; i < lengthof(known); i++)
 		{
-			if (pg_strcasecmp(token, known[i]) == 0 && !seen[i])
-			{
-				seen[i] = true;
-				matched = true;
-				any = true;
-			}
+			if (pg_strcasecmp(token, known[i]) != 0)
+				continue;
+			if (seen[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("record part %s is given twice in \"%s\"",
+								known[i], parts),
+						 errdetail("Parts are a comma-separated list of CAD, LAD and CPR, each at most once.")));
+			seen[i] = true;
+			matched = true;
+			any = true;
 		}
 		if (!matched)
 			ereport(ERROR,

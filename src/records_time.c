@@ -52,11 +52,22 @@ tf_effective_check(TimestampTz ts, TfEffectiveUse use, const char *argname)
 	tf_effective_format(ts, shown);
 
 	if (ts % USECS_PER_QUARTER_HOUR != 0)
+	{
+		const char *display = shown;
+		int64		usec = ts % USECS_PER_SEC;
+
+		/* Show the fraction, or 10:00:00.5 would read as a valid 10:00:00. */
+		if (usec < 0)
+			usec += USECS_PER_SEC;
+		if (usec != 0)
+			display = psprintf("%.19s.%06dZ", shown, (int) usec);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid effective date/time for %s: %s", argname, shown),
+				 errmsg("invalid effective date/time for %s: %s", argname, display),
 				 errdetail("The registry accepts only quarter hours: minutes 00, 15, 30 or 45 with zero seconds (in UTC)."),
 				 errhint("Round the time, for example with date_bin('15 minutes', ts, '2000-01-01').")));
+	}
 
 	if (use != TF_EFFECTIVE_TARGET)
 		return;

@@ -76,30 +76,35 @@ record_xml_quiet(void *arg, xmlErrorPtr error)
 }
 
 /*
- * record_tree_rejected
- *		True when the element tree under node nests deeper than
- *		TF_RECORD_MAX_DEPTH, or holds an entity reference (none can be defined
- *		without a DTD).
+ * record_tree_check
+ *		Raise 2200M when the element tree under node nests deeper than
+ *		TF_RECORD_MAX_DEPTH or holds an entity reference (none can be defined
+ *		without a DTD, so one means the document is not a record document).
  */
-static bool
-record_tree_rejected(xmlNodePtr node, int depth)
+static void
+record_tree_check(xmlNodePtr node, int depth, const char *source)
 {
 	xmlNodePtr	child;
 
 	if (depth > TF_RECORD_MAX_DEPTH)
-		return true;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+				 errmsg("%s is nested too deeply", source),
+				 errdetail("Record documents may nest at most %d levels.",
+						   TF_RECORD_MAX_DEPTH)));
 
 	for (child = node->children; child != NULL; child = child->next)
 	{
 		if (child->type == XML_ENTITY_REF_NODE ||
 			child->type == XML_ENTITY_NODE ||
 			child->type == XML_DTD_NODE)
-			return true;
-		if (child->type == XML_ELEMENT_NODE &&
-			record_tree_rejected(child, depth + 1))
-			return true;
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+					 errmsg("%s contains an entity reference", source),
+					 errdetail("Record documents may not contain DTDs or entity references.")));
+		if (child->type == XML_ELEMENT_NODE)
+			record_tree_check(child, depth + 1, source);
 	}
-	return false;
 }
 
 /*
@@ -200,13 +205,16 @@ tf_record_parse(const char *data, size_t len, bool from_registry,
 	xmlFreeParserCtxt(ctxt);
 
 	top = xmlDocGetRootElement(doc);
-	if (doc->intSubset != NULL || doc->extSubset != NULL || top == NULL ||
-		record_tree_rejected(top, 1))
+	if (doc->intSubset != NULL || doc->extSubset != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("%s is not an acceptable record document", source),
-				 errdetail("Record documents may nest at most %d levels and may not contain a DTD or entity references.",
-						   TF_RECORD_MAX_DEPTH)));
+				 errmsg("%s contains a DTD", source),
+				 errdetail("DTDs and entity declarations are not allowed in record documents.")));
+	if (top == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
+				 errmsg("%s has no root element", source)));
+	record_tree_check(top, 1, source);
 
 	if (root != NULL && strcmp((const char *) top->name, root) != 0)
 		ereport(ERROR,
