@@ -29,7 +29,8 @@
  * run_exchange
  *		Send one request and run it to its end.  The 2xx body goes to body;
  *		the outcome (status, refusal, transport failure, pending reqId) goes
- *		to ex.  Never raises for the registry's answer.
+ *		to ex.  Interrupts raise; the registry's response and transport
+ *		failures do not.
  */
 static void
 run_exchange(const char *method, const char *path, const char *payload,
@@ -93,8 +94,8 @@ tf_records_fetch(const char *operation, const char *number,
  *		Write the finished requests row of a successful tf_records_fetch;
  *		returns its id.
  *
- * NOTE: a 2xx answer that fails to parse raises before this runs, so it
- * leaves no row; the client's read-only functions behave the same way.
+ * NOTE: a 2xx response that fails to parse raises before this runs, so it
+ * leaves no row.  The client's read-only functions behave the same way.
  */
 int64
 tf_records_fetched(const char *operation, const char *number,
@@ -115,8 +116,9 @@ tf_records_fetched(const char *operation, const char *number,
  * survives a rollback.  The transport never resends the request.  On
  * success the row becomes 'done' and the caller may add the result with
  * tf_records_changed.  A refusal marks the row 'failed' and raises the
- * registry's error; a request that may have reached the registry before the
- * connection failed, or that was still pending, leaves the row 'unknown'.
+ * registry's error.  A request that was still pending, or that may have
+ * reached the registry before the connection failed, leaves the row
+ * 'unknown' and raises too.
  */
 int64
 tf_records_change(const char *operation, const char *number,
