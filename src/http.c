@@ -578,6 +578,7 @@ describe_failure(TfHttpTransfer *xfer, TfHttpFailure *failure)
 	strlcpy(failure->message, message, sizeof(failure->message));
 	strlcpy(failure->detail, curl_text, sizeof(failure->detail));
 	failure->request_sent = (request_size > 0);
+	failure->timed_out = (xfer->result == CURLE_OPERATION_TIMEDOUT);
 }
 
 /*

@@ -60,6 +60,7 @@ typedef struct TfHttpFailure
 	char		message[128];	/* short primary message */
 	char		detail[512];	/* libcurl's text; never headers or bodies */
 	bool		request_sent;	/* the request may have reached the registry */
+	bool		timed_out;		/* a time limit ended it: the registry may still act */
 } TfHttpFailure;
 
 /*

@@ -10,8 +10,10 @@
  *
  * A request whose connection fails after it was sent may or may not have
  * acted.  It is never sent again; instead the numbers are queried and the
- * outcome read from their status ("resolved by a query").  Only if that
- * query fails too does the call end with the outcome unknown.
+ * outcome read from their status ("resolved by a query").  The call ends
+ * with the outcome unknown when that query fails too, or when the request
+ * timed out and the change is not visible yet (the registry may still be
+ * working on it).
  *
  * One-number functions raise the registry's refusal as an error; array
  * functions return a row per number, failures included.
@@ -173,13 +175,27 @@ current_versions(const char *const *numbers, int nnumbers)
  */
 static bool
 resolve_by_query(const Change *change, const char *const *numbers, int nnumbers,
-				 int64 request_id, NumberOutcome *outcomes)
+				 int64 request_id, bool timed_out, NumberOutcome *outcomes)
 {
 	TfExchange	ex;
 
 	tf_query_numbers(numbers, nnumbers, &ex);
 	if (!ex.ok)
 		return false;
+
+	/*
+	 * After a timeout the request may still be on its way through the
+	 * registry, so a number that shows no change yet proves nothing: only a
+	 * change that is already visible decides.
+	 */
+	if (timed_out)
+	{
+		for (int i = 0; i < nnumbers; i++)
+		{
+			if (!took_effect(change, tf_find_number(ex.response.numbers, numbers[i])))
+				return false;
+		}
+	}
 
 	for (int i = 0; i < nnumbers; i++)
 	{
@@ -315,7 +331,8 @@ run_change_batch(const Change *change, const char *const *numbers, int nnumbers,
 	/* Sent, then the connection failed: ask the registry what happened. */
 	if (ex.outcome.transport_failed && ex.outcome.outcome_unknown)
 	{
-		if (resolve_by_query(change, numbers, nnumbers, request_id, outcomes))
+		if (resolve_by_query(change, numbers, nnumbers, request_id,
+							 ex.outcome.failure.timed_out, outcomes))
 		{
 			audit.state = "done";
 			audit.result_json = outcomes_json(outcomes, nnumbers, true, NIL);

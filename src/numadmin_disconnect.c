@@ -151,7 +151,7 @@ outcome_json(const DisconnectOutcome *o, bool resolved)
  *		or TRANSITIONAL.  Returns false when the query cannot decide.
  */
 static bool
-resolve_by_query(const DisconnectSpec *spec, DisconnectOutcome *o)
+resolve_by_query(const DisconnectSpec *spec, bool timed_out, DisconnectOutcome *o)
 {
 	TfExchange	ex;
 	TfNumInfo  *info;
@@ -168,6 +168,11 @@ resolve_by_query(const DisconnectSpec *spec, DisconnectOutcome *o)
 		return false;
 
 	o->ok = strcmp(info->status, "DISCONNECT") == 0 || strcmp(info->status, "TRANSITIONAL") == 0;
+
+	/* After a timeout the registry may still act: only a visible change decides. */
+	if (timed_out && !o->ok)
+		return false;
+
 	o->message = o->ok ?
 		"done: the connection was lost after sending; a query shows the number disconnected" :
 		"not done: the connection was lost after sending; a query shows no disconnect";
@@ -218,7 +223,7 @@ run_disconnect(const DisconnectSpec *spec, const char *number, DisconnectOutcome
 
 	if (ex.outcome.transport_failed && ex.outcome.outcome_unknown)
 	{
-		if (resolve_by_query(spec, o))
+		if (resolve_by_query(spec, ex.outcome.failure.timed_out, o))
 		{
 			audit.state = "done";
 			audit.result_json = outcome_json(o, true);

@@ -244,9 +244,14 @@ tf_request_status(PG_FUNCTION_ARGS)
 
 	if (ex.outcome.pending)
 	{
+		TfExchange	as_done = ex;
+
 		values[1] = "pending";
 		values[2] = "202";
-		tf_record_read_only("request_status", NULL, NULL, &ex, NULL);
+
+		/* The status request itself worked; its row says so. */
+		as_done.ok = true;
+		tf_record_read_only("request_status", NULL, NULL, &as_done, NULL);
 	}
 	else if (ex.ok)
 	{

@@ -53,6 +53,9 @@ struct TfXmlReader
 
 	int			depth;
 	StringInfoData text;		/* text of the innermost open element */
+
+	/* has_children[d]: the open element at depth d has had a child. */
+	bool		has_children[TF_XML_MAX_DEPTH + 2];
 	bool		text_too_long;
 
 	/* Bytes of an incomplete UTF-8 sequence at the end of the last chunk. */
@@ -184,6 +187,8 @@ sax_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		return;
 	}
 
+	reader->has_children[reader->depth - 1] = true;
+	reader->has_children[reader->depth] = false;
 	reader->text.len = 0;
 	reader->text.data[0] = '\0';
 	queue_event(reader, false, localname, attributes, nb_attributes);
@@ -215,6 +220,13 @@ sax_characters(void *ctx, const xmlChar *ch, int len)
 	TfXmlReader *reader = (TfXmlReader *) ((xmlParserCtxtPtr) ctx)->_private;
 
 	if (reader->error_code != 0)
+		return;
+
+	/*
+	 * Text between child elements (indentation, padding) is not part of the
+	 * protocol's data, which lives in leaf elements only.
+	 */
+	if (reader->has_children[reader->depth])
 		return;
 
 	if (reader->text.len + len > TF_XML_MAX_TEXT)
