@@ -50,6 +50,7 @@
 #include "settings.h"
 #include "sync.h"
 #include "toll_free.h"
+#include "queue.h"
 #include "worker.h"
 #include "worker_internal.h"
 #include "worker_requests.h"
@@ -331,6 +332,13 @@ worker_do_work(void)
 	if (worker_do_audit_drain())
 		return true;
 
+	/* Request queue (queue_worker.c): after a commit wake, a poll or a due retry. */
+	if (tf_queue_has_work())
+	{
+		tf_queue_process();
+		return true;
+	}
+
 	if (worker_do_requested_sync())
 		return true;
 
@@ -421,6 +429,14 @@ worker_sleep_ms(WorkerReadiness readiness)
 														   DateADTGetDatum(worker_today() + 1)));
 		if (wake_at == 0 || tomorrow < wake_at)
 			wake_at = tomorrow;
+	}
+
+	/* Request queue: its safety poll or the next deferred retry. */
+	{
+		TimestampTz queue_at = TimestampTzPlusMilliseconds(now, tf_queue_next_wakeup_ms());
+
+		if (wake_at == 0 || queue_at < wake_at)
+			wake_at = queue_at;
 	}
 
 	if (wake_at == 0)

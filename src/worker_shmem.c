@@ -17,6 +17,7 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
+#include "queue.h"
 #include "toll_free.h"
 #include "worker.h"
 #include "worker_internal.h"
@@ -31,6 +32,9 @@ void
 tf_worker_shmem_request(void)
 {
 	RequestAddinShmemSpace(MAXALIGN(sizeof(TfWorkerShared)));
+
+	/* The request queue's commit flag (queue_enqueue.c). */
+	tf_queue_shmem_request();
 }
 
 /*
@@ -59,6 +63,9 @@ tf_worker_shmem_startup(void)
 	}
 
 	LWLockRelease(AddinShmemInitLock);
+
+	/* The request queue's commit flag (queue_enqueue.c). */
+	tf_queue_shmem_startup();
 }
 
 /*
