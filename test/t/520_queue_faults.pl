@@ -22,6 +22,8 @@ sim_reset();
 psql_value(q{ALTER SYSTEM SET toll_free.queue_poll_interval = '1s'});
 psql_value(q{ALTER SYSTEM SET toll_free.queue_max_in_flight = 8});
 psql_value(q{ALTER SYSTEM SET toll_free.queue_max_attempts = 10});
+# 20 requests a second, so that the kills below land while work is going on.
+psql_value(q{ALTER SYSTEM SET toll_free.rate_limit = 1200});
 psql_value('SELECT pg_reload_conf()');
 
 # Numbers 8005550000-8005550999 are spare at seed time; larger batches use
@@ -60,6 +62,7 @@ for my $kill (1 .. 3)
 	wait_until(sub { finished_count() >= $target }, 60);
 	my $pid;
 	ok(wait_until(sub { $pid = worker_pid() }, 60), "worker running before kill $kill");
+	note('finished before kill ' . $kill . ': ' . finished_count());
 	ok(kill('KILL', $pid), "kill -9 of the worker ($kill)") if $pid;
 	# The postmaster resets the cluster after a child crash.
 	sleep 1;
@@ -118,5 +121,6 @@ is(scalar(@failed_but_reserved), 0, 'no failed request took effect');
 psql_value(q{ALTER SYSTEM RESET toll_free.queue_poll_interval});
 psql_value(q{ALTER SYSTEM RESET toll_free.queue_max_in_flight});
 psql_value(q{ALTER SYSTEM RESET toll_free.queue_max_attempts});
+psql_value(q{ALTER SYSTEM RESET toll_free.rate_limit});
 psql_value('SELECT pg_reload_conf()');
 done_testing();
