@@ -8,7 +8,7 @@ SET search_path = toll_free, public;
 
 -- try_tfn: the value an input gives, or the error it raises.  The message is
 -- checked against the expected form (type name and input) so that the table
--- below can show the detail, which says why the input was rejected.
+-- below can show the detail, which explains why the input was rejected.
 CREATE FUNCTION pg_temp.try_tfn(input text,
 	OUT result text, OUT err_code text, OUT message_ok boolean, OUT err_detail text)
 LANGUAGE plpgsql AS $$
@@ -54,7 +54,7 @@ FROM (VALUES
 ) AS c(n, input), LATERAL pg_temp.try_tfn(c.input) r
 ORDER BY c.n;
 
--- Vanity numbers: letters on the modern keypad, case-insensitive; letters
+-- Vanity numbers: letters on the modern keypad, case-insensitive.  Letters
 -- after the tenth character of a word are dropped.
 SELECT c.input, r.result, r.err_code, r.err_detail
 FROM (VALUES
@@ -81,7 +81,7 @@ FROM (VALUES
 ORDER BY c.n;
 
 -- Non-ASCII separators: Unicode spaces and dashes are accepted (the database
--- is UTF-8); every other non-ASCII character is rejected.
+-- is UTF-8).  Every other non-ASCII character is rejected.
 SELECT c.label, r.result, r.err_code, r.err_detail
 FROM (VALUES
 	(1, 'no-break spaces', U&'800\00A0555\00A01212'),
@@ -217,7 +217,7 @@ SELECT 'hello'::tfn;
 SELECT '800-555-1212 Sales'::tfn;
 SELECT U&'800\200B5551212'::tfn;
 
--- Output is the ten digits; tfn_format gives the other written forms.
+-- Output is the ten digits, and tfn_format gives the other written forms.
 SELECT n, n::text AS text, tfn_npa(n) AS npa,
 	tfn_format(n, 'digits') AS digits,
 	tfn_format(n, 'dashed') AS dashed,

@@ -43,6 +43,14 @@ FROM pg_amproc p JOIN pg_opfamily opf ON opf.oid = p.amprocfamily
 WHERE opf.opfmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
   AND p.amproclefttype = 'tfn'::regtype AND p.amprocnum = 4;
 
+-- The 64-bit hash with seed 0 has the 32-bit hash in its low half, as the
+-- hash operator class requires.
+SELECT count(*) AS numbers,
+	count(*) FILTER (WHERE tfn_hash(number)::bigint & 4294967295
+					 <> tfn_hash_extended(number, 0) & 4294967295) AS mismatches,
+	count(DISTINCT tfn_hash_extended(number, 42)) = count(*) AS seed_42_distinct
+FROM tfn_inventory;
+
 -- Hash index.
 CREATE INDEX tfn_billing_number_hash ON tfn_billing USING hash (number);
 SET enable_seqscan = off;

@@ -7,7 +7,7 @@
  * of the syntax, every way into the type (text input, binary receive, the
  * bigint cast) requires an area code listed in toll_free.open_npa and an
  * exchange code that starts with 2 to 9.  The functions that check the
- * area code read that table and are therefore STABLE, like enum_in; output
+ * area code read that table and are therefore STABLE, like enum_in.  Output
  * and formatting depend on the value alone and are IMMUTABLE.
  *
  *-------------------------------------------------------------------------
@@ -133,7 +133,7 @@ errdetail_tfn_parse(const char *str, const TfnParseResult *parsed)
 			errdetail("Only the North American country code +1 is accepted.");
 			break;
 		case TFN_PARSE_LETTER_OUTSIDE:
-			errdetail("Letter \"%c\" at position %d is outside the seven characters after the area code, the only places where vanity letters may stand.",
+			errdetail("Letter \"%c\" at position %d is outside the seven characters after the area code, the only places where vanity letters may appear.",
 					  str[offset], character_position(str, offset));
 			break;
 		case TFN_PARSE_DIGIT_COUNT:
@@ -145,7 +145,7 @@ errdetail_tfn_parse(const char *str, const TfnParseResult *parsed)
 						  parsed->char_count);
 			break;
 		case TFN_PARSE_MISPLACED_PLUS:
-			errdetail("The \"+\" at position %d is misplaced. A \"+\" may stand only at the start, directly before the country code 1.",
+			errdetail("The \"+\" at position %d is misplaced. A \"+\" may appear only at the start, directly before the country code 1.",
 					  character_position(str, offset));
 			break;
 		case TFN_PARSE_MISPLACED_PAREN:
@@ -174,7 +174,7 @@ errdetail_tfn_parse(const char *str, const TfnParseResult *parsed)
  *
  * Errors are SQLSTATE 22P02 and name the type and the input.  On
  * PostgreSQL 16 and later they are reported softly through the error-save
- * context, so pg_input_is_valid() works; on 15 ereturn() raises them.
+ * context, so pg_input_is_valid() works.  On 15, ereturn() raises them.
  */
 Datum
 tfn_in(PG_FUNCTION_ARGS)

@@ -103,8 +103,8 @@ open_npa_lookup(void)
  *
  * Invalidation messages are processed when the table is locked, before the
  * snapshot is taken.  A change that commits after that point sends its
- * message after it became visible, so the next transaction or lock of this
- * backend marks the cache stale again; no change can be missed.
+ * message after it became visible.  The next transaction or lock of this
+ * backend then marks the cache stale again, so no change is missed.
  */
 static void
 open_npa_load(void)
@@ -163,7 +163,7 @@ open_npa_load(void)
 
 /*
  * tfn_npa_state
- *		Tell whether numbers in area code "npa" are accepted.
+ *		Classify area code "npa" as open, not open, or not a toll-free code.
  */
 TfnNpaState
 tfn_npa_state(int npa)

@@ -82,8 +82,8 @@ tfn_cmp(PG_FUNCTION_ARGS)
 
 /*
  * tfn_sortsupport
- *		B-tree support function 2: compare Datums directly, without a
- *		function call per comparison.
+ *		B-tree support function 2: compare Datums as signed integers, a
+ *		comparator that tuplesort inlines instead of calling tfn_cmp.
  */
 Datum
 tfn_sortsupport(PG_FUNCTION_ARGS)

@@ -13,20 +13,19 @@
  *	   area code starts with 0 or 1.  "+" followed by any other code is
  *	   rejected.
  *	 - Exactly ten digits or letters after the country code.  Letters may
- *	   stand only in the seven subscriber places and map to the modern
+ *	   appear only in the seven subscriber places and map to the modern
  *	   telephone keypad, case-insensitively (ABC=2 DEF=3 GHI=4 JKL=5 MNO=6
  *	   PQRS=7 TUV=8 WXYZ=9).
  *	 - Vanity overflow: when the seventh subscriber character is a letter,
  *	   further letters of the same word may follow and are dropped, as the
  *	   telephone network ignores them ("1-800-THE-CRAVE" is 800-843-2728).
- *	   "The same word" means that only a single dash or dot may stand between
- *	   those letters, never a space.
- *	 - Separators: a run of spaces with at most one dash or dot among them
- *	   may stand between the country code and the area code, between the area
- *	   code and the exchange, between the exchange and the line number, and
- *	   next to any letter of a vanity word ("888-GIBILL-1").  Parentheses may
- *	   enclose the area code.  Other placements, such as "800-55-51212" or
- *	   "800--555-1212", are rejected.
+ *	   Letters of the same word are joined directly or by a single dash or
+ *	   dot, never by a space.
+ *	 - Separators: a run of spaces with at most one dash or dot among them.
+ *	   One may appear after the country code, after the area code, after the
+ *	   exchange code, and next to any letter of a vanity word
+ *	   ("888-GIBILL-1").  Parentheses may enclose the area code.  Other
+ *	   placements, such as "800-55-51212" or "800--555-1212", are rejected.
  *	 - Leading and trailing whitespace is ignored.
  *	 - In UTF-8 input, no-break, thin and narrow no-break spaces count as
  *	   spaces, and the Unicode hyphens, en and em dashes and the minus sign
@@ -35,16 +34,16 @@
  *	   fullwidth and other non-ASCII digits included.  With any other server
  *	   encoding, every non-ASCII character is rejected.
  *	 - Extensions ("x22", "ext. 22", ";ext=22", "#22", ",22") are rejected
- *	   with their own status: the registry has no extensions, and gluing the
+ *	   with their own status.  The registry has no extensions, and gluing the
  *	   digits onto the number would name a different number.
  *	 - Neither the area code nor the exchange code may start with 0 or 1, as
  *	   in every NANP number.  Other exchange codes, N11 and 555 included, are
- *	   accepted: whether such a number exists is for the registry to say.
- *	   Whether the area code is an open toll-free code is for the caller to
- *	   check.
+ *	   accepted, because whether such a number exists is for the registry to
+ *	   say.  Whether the area code is an open toll-free code is for the
+ *	   caller to check.
  *
- * This file depends on nothing but c.h, so that the fuzz target in test/fuzz
- * can link it without a backend.
+ * The file uses c.h types and no backend function, so that the fuzz target
+ * in test/fuzz can link it without a backend.
  *
  *-------------------------------------------------------------------------
  */
@@ -261,11 +260,11 @@ is_extension_word(const Token *tokens, int first, int last)
  * find_extension
  *		Find an extension written after the number.
  *
- * An extension is a marker ("x", "ext", "extn", "extension", "#", "," or
- * ";", or a mark followed by a word as in ";ext=") followed by digits at the
- * end of the input, with optional spaces, dots, colons or equals signs
- * between marker and digits.  It counts only when at least ten digits and
- * letters precede it, so "800-555-12 x12" is judged as a number instead.
+ * An extension is a marker followed by digits at the end of the input.  The
+ * markers are "x", "ext", "extn", "extension", "#", "," and ";", alone or
+ * combined as in ";ext=".  Spaces, dots, colons or equals signs may separate
+ * marker and digits.  It counts only when at least ten digits and letters
+ * precede it, so "800-555-12 x12" is judged as a number instead.
  * Returns the index of the marker's first token, or -1.
  */
 static int
@@ -282,7 +281,7 @@ find_extension(const Token *tokens, int ntokens)
 	while (i >= 0 && tokens[i].kind == TOK_DIGIT)
 		i--;
 
-	/* What may stand between the marker and the digits. */
+	/* What may appear between the marker and the digits. */
 	while (i >= 0 && (tokens[i].kind == TOK_SPACE || tokens[i].kind == TOK_DOT ||
 					  tokens[i].kind == TOK_EXT_FILL))
 		i--;
@@ -330,8 +329,8 @@ reject(TfnParseResult *result, TfnParseStatus status, const Token *token)
 
 /*
  * reject_misplaced
- *		Record a rejection for a plus sign, parenthesis or separator that
- *		stands where it may not.
+ *		Record a rejection for a plus sign, parenthesis or separator in a
+ *		place where it is not allowed.
  */
 static void
 reject_misplaced(TfnParseResult *result, const Token *token)
@@ -437,7 +436,7 @@ first_invalid_overflow(const Token *tokens, const int *sig, int nsig, int last)
  *		and letters of a number whose character count is already correct.
  *
  * "first" is the index in "sig" of the area code's first digit (0, or 1
- * after a country code), and "plus" tells whether the country code was
+ * after a country code), and "plus" is true when the country code was
  * written "+1".  Gaps after the tenth character were checked with the
  * vanity overflow.
  */
@@ -530,10 +529,10 @@ check_gaps(const Token *tokens, int ntokens, const int *sig, int nsig,
  * tfn_parse
  *		Parse input[0, len) as a toll-free number.
  *
- * "utf8" tells whether the input is UTF-8; then Unicode spaces and dashes
+ * "utf8" is true when the input is UTF-8, so that Unicode spaces and dashes
  * count as separators.  The input need not be NUL-terminated, and a NUL byte
  * inside it is an invalid character.  The checks run in a fixed order and
- * the first failure is returned, so one input always gets the same status.
+ * the first failure is reported, so one input always gets the same status.
  */
 void
 tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)

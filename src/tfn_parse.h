@@ -3,10 +3,11 @@
  * tfn_parse.h
  *		Parser for the written forms of a US toll-free number.
  *
- * The parser depends on nothing but c.h, so that the fuzz target in
- * test/fuzz can link it without a backend.  It checks the syntax and the
- * exchange code; whether the area code is an open toll-free code is data
- * (toll_free.open_npa) and is checked by the caller.
+ * The parser uses c.h types and no backend function, so that the fuzz
+ * target in test/fuzz can link it without a backend.  It checks the syntax,
+ * the area code's first digit and the exchange code.  Whether the area code
+ * is an open toll-free code is data (toll_free.open_npa), which the caller
+ * checks.
  *
  *-------------------------------------------------------------------------
  */

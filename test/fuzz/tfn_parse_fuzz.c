@@ -75,7 +75,7 @@ is_ascii(const uint8_t *data, size_t size)
 
 /*
  * check_result
- *		Properties of a single result.
+ *		Check the properties of a single result.
  */
 static void
 check_result(const TfnParseResult *r, const uint8_t *data, size_t size)
@@ -110,7 +110,7 @@ check_result(const TfnParseResult *r, const uint8_t *data, size_t size)
 
 /*
  * check_formats
- *		Each written form of an accepted value parses back to it.
+ *		Check that each written form of an accepted value parses back to it.
  */
 static void
 check_formats(int64 value, const uint8_t *data, size_t size)
