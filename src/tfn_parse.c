@@ -642,11 +642,6 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	{
 		int			bad = first_invalid_overflow(tokens, sig, nsig, first + 9);
 
-		if (bad >= 0 && tokens[sig[bad]].kind == TOK_LETTER)
-		{
-			reject(result, TFN_PARSE_LETTER_OUTSIDE, &tokens[sig[bad]]);
-			return;
-		}
 		for (int k = bad; bad >= 0 && k < nsig; k++)
 		{
 			if (tokens[sig[k]].kind == TOK_LETTER)
