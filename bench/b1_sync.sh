@@ -125,7 +125,7 @@ in_inventory=$(psql_at -c "SELECT count(*) FROM toll_free.numbers WHERE resporg 
 differ=$(psql_at -c "SELECT count(*) FROM toll_free.numbers n FULL JOIN bench.numbers_copy c USING (number)
 	WHERE n.number IS NULL OR c.number IS NULL OR n.status IS DISTINCT FROM c.status
 	OR n.status_date IS DISTINCT FROM c.status_date OR n.reserved_until IS DISTINCT FROM c.reserved_until")
-page_size=$(psql_at -c 'SELECT pages FROM toll_free.sync_runs ORDER BY id DESC LIMIT 1')
+pages=$(psql_at -c 'SELECT pages FROM toll_free.sync_runs ORDER BY id DESC LIMIT 1')
 
 read -r sync_med sync_min sync_max <<<"$(stats "${sync_times[@]}")"
 read -r copy_med copy_min copy_max <<<"$(stats "${copy_times[@]}")"
@@ -171,6 +171,6 @@ summary "B1 worker memory growth (private, peak)" "$(fmt 1 "$growth_max") MB" "s
 	echo "- The CSV download itself (GET /_admin/inventory, plain HTTP) took $csv_seconds s and is not in the COPY time."
 	echo "- A resync over the filled table with nothing changed: $resync_seconds s (state $resync_state, $resync_changed changed)."
 	echo "- Check: the worker's table holds $in_inventory numbers of $resporg, the COPY table $copied;"
-	echo "  $differ rows differ in number, status or dates; the last sync read $page_size pages."
+	echo "  $differ rows differ in number, status or dates; the last sync read $pages pages."
 	echo
 } >"$BENCH_OUT/b1.md"

@@ -10,9 +10,9 @@
 #   - the baseline script (bench/baseline/registry_script.py query): the same
 #     numbers, PUT /num/tfn/query with 10 numbers a request, sequential, on
 #     one keep-alive connection.
-# Both include opening their HTTPS connections; the extension's registry
-# session is opened by a warm-up call before the clock starts, the script's
-# session open is inside its time.
+# Both times include opening the HTTPS connections.  The extension's
+# registry session is opened by a warm-up call before its clock starts, but
+# the script's session open is inside its time.
 #
 # Usage: bench/b2_batch_query.sh (inside test/sandbox; BENCH_OUT, BENCH_B2_RUNS)
 set -euo pipefail

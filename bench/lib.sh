@@ -5,6 +5,9 @@
 # writes a markdown section to $BENCH_OUT/NAME.md and one line per figure to
 # $BENCH_OUT/summary.tsv; bench/run assembles docs/benchmarks.md from them.
 
+# Let a failing command inside $(...) stop the script, as set -e does elsewhere.
+shopt -s inherit_errexit
+
 bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian's interpreter, so that python3-psycopg2 from apt is importable even
@@ -71,18 +74,6 @@ verdict() {
 # sim_admin METHOD PATH: call the simulator's admin API (loopback only).
 sim_admin() {
 	curl -fsS -X "$1" "$TOLL_FREE_SIM_ADMIN_URL$2"
-}
-
-# sim_user FIELD: a field of the first user in the simulator's users file
-# (1 name, 2 password, 3 RespOrg), the user the cluster logs in as.
-sim_user() {
-	head -1 "$TOLL_FREE_SIM_USERS" | cut -d: -f"$1"
-}
-
-# sim_count_status CODE [SINCE]: API requests in the simulator's log that
-# answered CODE, after sequence number SINCE.
-sim_count_status() {
-	sim_admin GET "/requests?since=${2:-0}" | awk -F'\t' -v c="$1" '$5 == c { n++ } END { print n + 0 }'
 }
 
 # sim_last_seq: the sequence number of the newest logged API request.
