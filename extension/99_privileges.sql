@@ -21,3 +21,10 @@ BEGIN
 	END LOOP;
 END
 $privileges$;
+
+/*
+ * The open NPA list is created before the roles exist (the tfn type comes
+ * first), so its grants are made here.
+ */
+GRANT SELECT ON @extschema@.open_npa TO toll_free_reader;
+GRANT INSERT, UPDATE, DELETE, TRUNCATE ON @extschema@.open_npa TO toll_free_admin;

@@ -29,6 +29,7 @@
 #include "utils/guc.h"
 
 #include "settings.h"
+#include "tfn.h"
 
 char	   *tf_registry_url = NULL;
 char	   *tf_credentials_file = NULL;
@@ -413,6 +414,7 @@ tf_define_settings(void)
 	define_call_settings();
 	define_worker_settings();
 	define_queue_settings();
+	tfn_define_settings();
 
 	MarkGUCPrefixReserved("toll_free");
 }
