@@ -6,14 +6,14 @@
 # A record stays SENDING for the simulator's SCP delay, which is 0 unless
 # tfsim runs with --scp-delay.  So this file runs in a sandbox of its own
 # whose simulator has an SCP delay of one simulated hour; it starts that
-# sandbox itself when the one it runs in has no delay.
+# sandbox itself unless the simulator it runs against already has that delay.
 use strict;
 use warnings;
 use FindBin;
 
 BEGIN
 {
-	if (($ENV{TOLL_FREE_SIM_OPTIONS} // '') !~ /--scp-delay/)
+	if (($ENV{TOLL_FREE_SIM_OPTIONS} // '') !~ /--scp-delay 3600\b/)
 	{
 		$ENV{TOLL_FREE_SIM_OPTIONS} =
 		  join(' ', grep { $_ ne '' } ($ENV{TOLL_FREE_SIM_OPTIONS} // ''), '--scp-delay 3600');
