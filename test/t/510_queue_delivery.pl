@@ -80,7 +80,8 @@ like($id, qr/^\d+$/, 'trigger got a request id');
 my $row = psql_value(qq{SELECT state, attempts, finished_at IS NOT NULL, result->>'status'
 	FROM toll_free.tf_wait($id, '20 s')});
 is($row, 'done|1|t|RESERVED', 'committed enqueue: done after one attempt');
-is(scalar(reserve_posts('8005550102')), 1, 'committed enqueue: one reserve sent');
+is(scalar(reserve_posts('8005550102')), 1, 'committed enqueue: one reserve sent')
+  or diag(join("\n", map { "$_->{seq} $_->{time} $_->{status} $_->{path}" } reserve_posts('8005550102')));
 is(join(',', sim_status('8005550102')), 'RESERVED,RUC01', 'registry holds the reservation');
 sleep 2;
 is(scalar(reserve_posts('8005550102')), 1, 'still one reserve after further polls');
