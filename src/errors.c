@@ -107,6 +107,10 @@ tf_registry_sqlstate(const char *registry_code, long http_status)
 		}
 	}
 
+	/* A per-number refusal inside a 2xx answer, with a code not listed. */
+	if (http_status >= 200 && http_status < 300)
+		return ERRCODE_TF_REGISTRY_REFUSED;
+
 	switch (http_status)
 	{
 		case 400:
