@@ -36,6 +36,7 @@ run_pass() {
 	base=$((8773000000 + pass * 100000))
 	note "B4: enqueueing $burst reserves with toll_free.rate_limit = $budget"
 	psql_at <<SQL >/dev/null
+SET client_min_messages = warning;
 BEGIN;
 CREATE TEMP TABLE b4_ids AS
 SELECT toll_free.tf_enqueue('reserve', toll_free.tfn($base + i * 7),
@@ -67,6 +68,10 @@ SQL
 	sent=$(sim_admin GET "/requests?since=$start_seq&path=/num/tfn/reserve" | wc -l)
 	n429=$(sim_admin GET "/requests?since=$start_seq" | awk -F'\t' '$5 == 429 { n++ } END { print n + 0 }')
 	rate=$(calc "($sent - $n429) / $seconds * 60")
+	psql_at -F ' ' -c "SELECT count(*), r.state, coalesce(r.registry_code, r.sqlstate), r.error
+		FROM toll_free.requests r, public.b4_pass p
+		WHERE p.budget = $budget AND r.id BETWEEN p.first_id AND p.last_id AND r.state <> 'done'
+		GROUP BY 2, 3, 4" >"$BENCH_OUT/b4-not-done-$budget"
 	echo "$budget $done_count $failed $rate $n429 $resent $seconds $sent"
 }
 
@@ -94,6 +99,15 @@ done
 		echo "| $budget | $(fmt 0 "$rate") | $(fmt 1 "$(calc "$rate / $limit * 100")")% | $n429 | $sent | $done_count | $failed | $resent | $(fmt 1 "$seconds") |"
 	done
 	echo
+	for line in "${results[@]}"; do
+		read -r budget _ <<<"$line"
+		if [ -s "$BENCH_OUT/b4-not-done-$budget" ]; then
+			echo "Requests not done with budget $budget (count, state, code, error):"
+			echo
+			sed 's/^/    /' "$BENCH_OUT/b4-not-done-$budget"
+			echo
+		fi
+	done
 	for line in "${results[@]}"; do
 		read -r budget done_count failed rate n429 resent seconds sent <<<"$line"
 		share=$(calc "$rate / $limit")

@@ -29,11 +29,13 @@ import xml.etree.ElementTree as ET
 
 import psycopg2
 
-# The columns filled from a numInfo row, in COPY order.
-NUMINFO_FIELDS = ("num", "status", "ctrlRespOrgId", "effDt", "resUntilDt",
-                  "discUntilDt", "lastActDt", "recVersionId")
-COPY_SQL = ("COPY {table} (number, status, resporg, status_date, reserved_until,"
-            " disconnect_until, last_active, rec_version_id) FROM STDIN")
+# The columns filled from a numInfo row, in COPY order.  Rows of a RespOrg
+# check leave out ctrlRespOrgId, because every row belongs to the RespOrg
+# checked, so resporg is filled from the command line.
+NUMINFO_FIELDS = ("num", "status", "effDt", "resUntilDt", "discUntilDt",
+                  "lastActDt", "recVersionId")
+COPY_SQL = ("COPY {table} (number, status, status_date, reserved_until,"
+            " disconnect_until, last_active, rec_version_id, resporg) FROM STDIN")
 
 
 class Registry:
@@ -101,7 +103,7 @@ def sync(args):
                 if element.tag == "numInfo":
                     values = [element.findtext(f) for f in NUMINFO_FIELDS]
                     page.write("\t".join(v if v else "\\N" for v in values))
-                    page.write("\n")
+                    page.write("\t%s\n" % args.resporg)
                     rows += 1
                     element.clear()
                 elif element.tag == "nextKey":
