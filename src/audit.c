@@ -12,8 +12,8 @@
  * memory; a full ring loses rows, with a WARNING naming their ids.
  *
  * A row still in state 'sending' when it is pushed belonged to a call that
- * was interrupted before the registry answered; the drain stores it as
- * 'unknown', because the request may have reached the registry.
+ * was interrupted before the registry's response arrived.  The drain stores
+ * it as 'unknown', because the request may have reached the registry.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,7 +40,7 @@
 #define AUDIT_SLOTS			256
 #define AUDIT_SLOT_SIZE		4096
 
-/* Longest error text stored in a row. */
+/* Maximum length of the error text stored in a row. */
 #define MAX_ERROR_LEN		1000
 
 typedef struct AuditSlot
@@ -509,7 +509,7 @@ tf_audit_record(const char *operation, const char *numbers, const char *argument
 
 /*
  * tf_audit_pending
- *		True when the ring holds rows of this database.
+ *		True when the ring contains rows of this database.
  */
 bool
 tf_audit_pending(void)
@@ -533,9 +533,9 @@ tf_audit_pending(void)
  * insert_ring_row
  *		Insert one ring row in a subtransaction; false if that failed.
  *
- * A row can become impossible to insert (a number whose area code was
- * closed since, say); it must not block the rows behind it, so its error
- * is caught and reported here.
+ * A row can become impossible to insert, for example when the area code of
+ * one of its numbers was closed since.  Such a row must not block the rows
+ * behind it, so its error is caught and reported here.
  */
 static bool
 insert_ring_row(int64 id, const char *json)

@@ -6,9 +6,9 @@
  *
  * A registry action cannot be rolled back, so the row that records it must
  * outlive the caller's transaction.  The row is inserted in the caller's
- * transaction as usual, and a copy is kept in backend memory; if the
+ * transaction as usual, and a copy is kept in backend memory.  If the
  * transaction (or the subtransaction that wrote it) aborts, the copy goes
- * to a ring in shared memory and the worker, woken for it, inserts it again
+ * to a ring in shared memory.  The worker, woken for it, inserts it again
  * with its original id (tf_audit_drain).  A backend of the same database
  * also drains the ring at its next registry call.
  *
@@ -36,9 +36,9 @@ typedef struct TfAuditOutcome
 
 /*
  * Insert a row in state 'sending' before a request that changes state is
- * sent, and keep a copy that survives a rollback; returns the row's id.
- * numbers is an array literal of 10-digit numbers ("{8005550100}") or
- * NULL; arguments_json must not contain secrets.
+ * sent, and keep a copy that survives a rollback.  Returns the row's id.
+ * numbers is an array literal of 10-digit numbers ("{8005550100}") or NULL.
+ * arguments_json must not contain secrets.
  */
 extern int64 tf_audit_begin(const char *operation, const char *numbers,
 							const char *arguments_json);

@@ -4,8 +4,8 @@
  *		Read the registry user name and password from the credentials file.
  *
  * The file is named by toll_free.credentials_file (superuser only) and
- * holds two lines, "username = NAME" and "password = SECRET"; blank lines
- * and lines starting with # are ignored.  It is read at each session open
+ * contains two lines, "username = NAME" and "password = SECRET".  Blank
+ * lines and lines starting with # are ignored.  It is read at each session open
  * and nowhere else, and a file that group or others may read is rejected,
  * as PostgreSQL does for its own key files.  Nothing read here is ever
  * logged or put in an error message.

@@ -4,7 +4,7 @@
  *		The registry's XML dialect behind a narrow interface: request
  *		builders and response decoders into C structs.
  *
- * SQL functions build requests and read answers only through these
+ * SQL functions build requests and read responses only through these
  * declarations, so a second dialect (the registry's REST JSON, say) can be
  * added by implementing them again, without touching the SQL functions.
  * Element names are those of docs/protocol.md.

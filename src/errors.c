@@ -107,7 +107,7 @@ tf_registry_sqlstate(const char *registry_code, long http_status)
 		}
 	}
 
-	/* A per-number refusal inside a 2xx answer, with a code not listed. */
+	/* A per-number refusal inside a 2xx response, with a code not listed. */
 	if (http_status >= 200 && http_status < 300)
 		return ERRCODE_TF_REGISTRY_REFUSED;
 

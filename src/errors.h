@@ -36,7 +36,7 @@
 #define ERRCODE_TF_WRONG_STATUS			MAKE_SQLSTATE('T','F','0','0','7')
 /* The registry accepted the request but had not finished it in time. */
 #define ERRCODE_TF_PENDING				MAKE_SQLSTATE('T','F','0','0','8')
-/* The registry failed (5xx) or answered outside the protocol. */
+/* The registry failed (5xx) or responded outside the protocol. */
 #define ERRCODE_TF_REGISTRY_FAULT		MAKE_SQLSTATE('T','F','0','0','9')
 
 /* The SQLSTATE for a registry error code (e.g. "801124"), given the HTTP status. */

@@ -6,10 +6,11 @@
  *
  * Every transfer gets a fresh easy handle whose options are all set from
  * the current settings, so a SET of a timeout applies from the very next
- * call.  The policy is fixed: TLS with peer and host verification, no
- * redirects, only https (plain http only to a loopback address and only
- * with toll_free.allow_plain_http), no compressed bodies, and a size cap
- * checked both by libcurl and in the write callback.
+ * call.  The policy is fixed.  TLS always verifies the peer and the host
+ * name, redirects are not followed, and compressed bodies are not asked
+ * for.  Only https is used, or plain http to a loopback address when
+ * toll_free.allow_plain_http is on.  libcurl and the write callback both
+ * enforce the size cap.
  *
  * libcurl calls our write and header callbacks from inside its own code,
  * where a longjmp (ereport) would leave it in an undefined state.  So the
@@ -111,7 +112,7 @@ transfer_reset_callback(void *arg)
  *		CURLOPT_WRITEFUNCTION: append body bytes to the pending buffer.
  *
  * Returning less than the size given makes libcurl fail the transfer with
- * CURLE_WRITE_ERROR; the flags say why.
+ * CURLE_WRITE_ERROR; too_large or out_of_memory records the reason.
  */
 static size_t
 write_callback(char *data, size_t size, size_t nmemb, void *userdata)
@@ -364,10 +365,11 @@ set_transfer_options(TfHttpTransfer *xfer, const TfHttpRequest *req, bool plain)
 
 	/*
 	 * libcurl 7.88 silently repeats a request whose reused connection turns
-	 * out to be dead before any answer byte arrived, even a POST.  That is
-	 * harmless for a query and wrong for a reserve, which the registry may
-	 * already have carried out.  A request that changes state therefore
-	 * always gets a new connection, where that retry never happens.
+	 * out to be dead before any response byte arrived, even a POST (seen
+	 * against tfsim's reset_before fault).  That is harmless for a query
+	 * and wrong for a reserve, which the registry may already have carried
+	 * out.  A request that changes state therefore always gets a new
+	 * connection, where that retry never happens.
 	 */
 	if (req->changes_state)
 		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);

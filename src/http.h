@@ -5,7 +5,7 @@
  *		from PostgreSQL's wait machinery.
  *
  * One long-lived multi handle per process keeps connections alive between
- * calls; each request gets its own easy handle with every option rebuilt
+ * calls.  Each request gets its own easy handle, with every option rebuilt
  * from the current settings.  Waiting happens in a WaitEventSet with the
  * process latch, postmaster death and curl's sockets, so a cancel, a
  * statement_timeout or pg_terminate_backend takes effect at once and

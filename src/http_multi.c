@@ -3,7 +3,7 @@
  * http_multi.c
  *		The process's libcurl multi handle and the wait loop that drives it.
  *
- * libcurl's multi interface tells us, through CURLMOPT_SOCKETFUNCTION and
+ * libcurl's multi interface reports, through CURLMOPT_SOCKETFUNCTION and
  * CURLMOPT_TIMERFUNCTION, which sockets it wants watched and when it wants
  * to be called back.  We keep that list here and wait on it with a
  * WaitEventSet that also holds the process latch and postmaster death.  A
@@ -51,7 +51,7 @@ static bool sockets_changed = true;
 static bool timer_active = false;
 static TimestampTz timer_deadline = 0;
 
-/* Longest single wait, so a missed wake-up can never hang a call. */
+/* Maximum single wait, so a missed wake-up cannot hang a call. */
 #define MAX_WAIT_MS 1000
 
 #if PG_VERSION_NUM >= 170000

@@ -28,7 +28,7 @@ typedef struct TfExchange
 {
 	TfCallOutcome outcome;
 	TfResponse	response;		/* decoded 2xx body (zeroed otherwise) */
-	bool		ok;				/* 2xx answer */
+	bool		ok;				/* 2xx response */
 	TimestampTz started_at;
 } TfExchange;
 
@@ -51,7 +51,7 @@ extern char *tf_numbers_literal(const char *const *numbers, int nnumbers);
 /* The elements of a tfn[] argument as ten-digit strings; NULL elements raise. */
 extern char **tf_numbers_from_array(Datum array, int *nnumbers);
 
-/* Prepare a call (not sent yet) that never raises for the registry's answer. */
+/* Prepare a call (not sent yet) that never raises for the registry's response. */
 extern TfRegistryCall *tf_exchange_open(const char *method, const char *path,
 										const char *body, size_t body_len,
 										bool changes_state, int flags,
@@ -104,7 +104,7 @@ extern HeapTuple tf_number_result_tuple(AttInMetadata *meta, const TfNumInfo *in
 
 /*
  * Write what a call learned about a number through to toll_free.numbers
- * and number_history.  partial: the answer carried only some fields (a
+ * and number_history.  partial: the response carried only some fields (a
  * numResult), so absent ones keep their stored values.  default_resporg
  * stands in for an absent ctrlRespOrgId.
  */

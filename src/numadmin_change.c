@@ -239,7 +239,7 @@ outcomes_json(NumberOutcome *outcomes, int nnumbers, bool resolved, List *warnin
 /*
  * run_change_batch
  *		Carry out a change on up to ten numbers and fill one outcome per
- *		number.  Raises when the outcome cannot be known: a pending answer
+ *		number.  Raises when the outcome cannot be known: a pending response
  *		that outlived toll_free.pending_wait, or a lost connection that a
  *		query could not resolve.  A refusal of the whole request fills every
  *		outcome with the registry's code.
@@ -274,7 +274,7 @@ run_change_batch(const Change *change, const char *const *numbers, int nnumbers,
 			if (info == NULL)
 			{
 				outcomes[i].ok = false;
-				outcomes[i].message = "the registry's answer did not mention this number";
+				outcomes[i].message = "the registry's response did not mention this number";
 				outcomes[i].sqlstate = ERRCODE_TF_REGISTRY_FAULT;
 			}
 			else if (error != NULL)
@@ -413,7 +413,7 @@ run_one(FunctionCallInfo fcinfo, Change *change, const char *number)
 		ereport(ERROR,
 				(errcode(outcome.sqlstate != 0 ? outcome.sqlstate : ERRCODE_TF_REGISTRY_REFUSED),
 				 errmsg("registry refused to %s number %s", change_what(change), number),
-				 errdetail("The registry answered %s %s.",
+				 errdetail("The registry responded %s %s.",
 						   outcome.code ? outcome.code : "(no code)",
 						   outcome.message ? outcome.message : "")));
 	}
@@ -620,7 +620,7 @@ tf_change_resporg_many(PG_FUNCTION_ARGS)
  *		RETURNS SETOF number_result
  *
  * Search and reserve in one request (srchres).  The numbers are not known
- * before the answer, so a lost connection cannot be resolved by a query of
+ * before the response, so a lost connection cannot be resolved by a query of
  * the numbers: the call then ends with the outcome unknown.
  */
 Datum

@@ -215,7 +215,7 @@ tf_failed_outcome(const TfExchange *ex, TfAuditOutcome *audit)
 
 		audit->state = "failed";
 		audit->registry_code = first ? first->code : NULL;
-		audit->error = first ? first->message : "registry answered without an error list";
+		audit->error = first ? first->message : "registry responded without an error list";
 		audit->sqlstate = tf_registry_sqlstate(audit->registry_code, ex->outcome.http_status);
 	}
 }
@@ -385,7 +385,7 @@ tf_registry_tuple(AttInMetadata *meta, char **values)
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(ERRCODE_TF_REGISTRY_FAULT),
-				 errmsg("registry answered with a value outside the protocol"),
+				 errmsg("registry responded with a value outside the protocol"),
 				 errdetail("%s", error->message)));
 	}
 	PG_END_TRY();

@@ -309,7 +309,7 @@ tf_disconnect(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(o.sqlstate != 0 ? o.sqlstate : ERRCODE_TF_REGISTRY_REFUSED),
 				 errmsg("registry refused to disconnect number %s", number),
-				 errdetail("The registry answered %s %s.", o.code ? o.code : "(no code)",
+				 errdetail("The registry responded %s %s.", o.code ? o.code : "(no code)",
 						   o.message ? o.message : "")));
 	}
 

@@ -65,7 +65,7 @@ tf_query(PG_FUNCTION_ARGS)
 	if (info == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_TF_REGISTRY_FAULT),
-				 errmsg("registry answered a query without number information"),
+				 errmsg("registry responded a query without number information"),
 				 errdetail("Number %s, document element \"%s\".", number,
 						   ex.response.root ? ex.response.root : "(none)")));
 

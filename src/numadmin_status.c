@@ -1,13 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * numadmin_status.c
- *		tf_request_status: the outcome of a registry request that answered
+ *		tf_request_status: the outcome of a registry request that responded
  *		202 (pending), by its registry request id or toll_free.requests id.
  *
  * The registry keeps outcomes for 24 hours.  Asking once (no polling), this
  * function reports pending, done or failed, and records a final outcome in
  * the toll_free.requests rows that carry the registry request id and were
- * still unknown.  What the final answer reports about numbers is written
+ * still unknown.  What the final response reports about numbers is written
  * through to toll_free.numbers.
  *
  *-------------------------------------------------------------------------
@@ -149,7 +149,7 @@ settle_local_rows(const char *registry_req_id, const TfAuditOutcome *outcome)
 
 /*
  * numbers_of
- *		Array literal of the numbers a final answer mentions, or NULL.
+ *		Array literal of the numbers a final response mentions, or NULL.
  */
 static char *
 numbers_of(const TfResponse *response)
@@ -281,7 +281,7 @@ tf_request_status(PG_FUNCTION_ARGS)
 	else if (!ex.outcome.transport_failed && ex.outcome.error_response != NULL &&
 			 !(ex.outcome.http_status == 404))
 	{
-		/* The original request's final answer was a refusal. */
+		/* The original request's final response was a refusal. */
 		tf_failed_outcome(&ex, &outcome);
 		settle_local_rows(registry_req_id, &outcome);
 		values[1] = "failed";

@@ -5,9 +5,9 @@
  *		minute, shared by every backend and the worker.
  *
  * A token bucket in shared memory under a spinlock.  It refills at
- * rate_limit/60 tokens per second and holds at most one second's worth
- * (at least one token), so over any interval of T seconds at most
- * rate_limit/60 * (T + 1) requests go out.  A process takes its token at
+ * rate_limit/60 tokens per second up to one second's worth (at least one
+ * token).  So over any interval of T seconds at most rate_limit/60 * (T + 1)
+ * requests go out.  A process takes its token at
  * once, even into debt, and then sleeps until the debt it created would be
  * paid: waiters queue up in arrival order without retrying in a storm.
  * A 429 answer also stops everyone until its Retry-After has passed.

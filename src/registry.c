@@ -2,7 +2,7 @@
  *
  * registry.c
  *		One registry request with everything around it: the shared session,
- *		the request budget, and the answers that need more than one HTTP
+ *		the request budget, and the responses that need more than one HTTP
  *		exchange (401, 429, 202).
  *
  * A call is a small state machine over HTTP transfers:
@@ -36,7 +36,7 @@
 /* Largest error or pending body kept (they are a few hundred bytes). */
 #define MAX_SIDE_BODY		(256 * 1024)
 
-/* 429 answers tolerated in one call before giving up. */
+/* Maximum number of 429 responses retried in one call. */
 #define MAX_THROTTLED		5
 
 /* Poll interval for a pending request: starts here, grows to the maximum. */
@@ -87,7 +87,7 @@ route_body(void *arg, const char *data, size_t len)
 
 	if (status >= 200 && status < 300 && status != 202)
 	{
-		/* A gateway's HTML page is not the registry's answer. */
+		/* A gateway's HTML page is not the registry's response. */
 		if (!call->delivered_any &&
 			strstr(tf_http_content_type(call->xfer), "xml") == NULL)
 			ereport(ERROR,
@@ -196,7 +196,7 @@ handle_answer(TfRegistryCall *call, long status, int retry_after)
 		return true;
 	}
 
-	/* Throttled: nothing happened; wait as told, for everyone. */
+	/* Throttled, so nothing happened: every process waits for Retry-After. */
 	if (status == 429 && call->throttled < MAX_THROTTLED)
 	{
 		int			seconds = retry_after >= 0 ? retry_after : 1;

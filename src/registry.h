@@ -28,13 +28,14 @@ extern TfRegistryCall *tf_registry_open(const TfHttpRequest *req,
 extern bool tf_registry_pump(TfRegistryCall *call); /* false once finished */
 
 /*
- * Finished: returns the HTTP status; for a non-2xx answer, raises the mapped
- * error (registry code in errdetail) unless the caller asked for the body.
+ * Finished: returns the HTTP status.  For a non-2xx response it raises the
+ * mapped error (registry code in errdetail), unless the call was opened
+ * with TF_CALL_NO_RAISE.
  */
 extern long tf_registry_finish(TfRegistryCall *call);
 extern void tf_registry_release(TfRegistryCall *call);
 
-/* Convenience: whole body in memory (for small answers). */
+/* Convenience: whole body in memory (for small responses). */
 extern long tf_registry_request(const TfHttpRequest *req, StringInfo body);
 
 /* Session's RespOrg and the RespOrgs it may update (from session open). */
@@ -49,8 +50,11 @@ extern void tf_rate_acquire(void);
  * instead of raising it, for callers that record or reconcile first.
  */
 
-/* With this flag, tf_registry_pump and tf_registry_finish never raise for
- * a transport failure, a refusal or a pending answer; see TfCallOutcome. */
+/*
+ * With this flag, a transport failure, a refusal or a pending response is
+ * reported in TfCallOutcome instead of raised.  A response that cannot be
+ * read (bad XML, an HTML page, an oversized error body) still raises.
+ */
 #define TF_CALL_NO_RAISE		0x01
 /* With this flag a 202 answer ends the call at once (outcome.pending). */
 #define TF_CALL_NO_POLL			0x02

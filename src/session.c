@@ -8,9 +8,9 @@
  * is valid fails with 701003.  So the token lives in shared memory, and
  * exactly one process opens a session at a time while the others wait on a
  * condition variable.  When the registry rejects a token (401 with 900901
- * or 900903), the caller invalidates that token's generation; the first
- * process to notice opens a new session, and a process holding an older
- * generation cannot throw away the newer token.
+ * or 900903), the caller invalidates that token's generation.  The first
+ * process to notice opens a new session.  A process that still has an
+ * older generation cannot throw away the newer token.
  *
  * If a session open answers 701003 anyway (another client logged in as the
  * same user, or this cluster's token was lost), we take the session over
@@ -175,7 +175,7 @@ open_session(void)
 
 			tf_decode_response(body.data, body.len, &response);
 
-			/* 701003: someone holds the session; take it over once. */
+			/* 701003: another login has the session; take it over once. */
 			if (status == 409 && response.override_key != NULL && override_key == NULL)
 			{
 				ereport(LOG,

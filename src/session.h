@@ -16,7 +16,7 @@
 #include "storage/lwlock.h"
 #include "storage/s_lock.h"
 
-/* Longest token and most updList entries kept from a session open. */
+/* Maximum token size and number of updList entries kept from a session open. */
 #define TF_TOKEN_SIZE		512
 #define TF_MAX_UPD_LIST		64
 #define TF_RESPORG_SIZE		8
@@ -45,7 +45,7 @@ typedef struct TfClientShared
 	slock_t		rate_mutex;
 	double		rate_tokens;
 	TimestampTz rate_refilled_at;
-	TimestampTz rate_blocked_until; /* after a 429, nobody sends before this */
+	TimestampTz rate_blocked_until; /* after a 429, no request goes out before this */
 	uint64		requests_sent;	/* every request that took from the budget */
 } TfClientShared;
 

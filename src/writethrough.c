@@ -34,7 +34,7 @@ static SPIPlanPtr delete_plan = NULL;
 /*
  * The upsert: lock the old row, insert or update, and log a history row
  * when the status or RespOrg changed.  With $13 (partial) true, fields the
- * answer did not carry keep their stored values.
+ * response did not carry keep their stored values.
  */
 static const char *upsert_sql =
 "WITH old AS ( "

@@ -9,7 +9,7 @@
  * error, after xmlParseChunk has returned.
  *
  * Hardening, in layers:
- * - The bytes are checked as UTF-8 here, before libxml2 sees them, and the
+ * - The bytes are checked as UTF-8 here, before libxml2 parses them, and the
  *   document's encoding declaration is ignored (XML_PARSE_IGNORE_ENC).
  * - A DOCTYPE of any kind ends the parse (internalSubset/externalSubset
  *   callbacks), so no entity declaration is ever read: that stops
@@ -261,7 +261,10 @@ sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *publicI
 		 "Document type declarations and entities are not allowed in registry responses.");
 }
 
-/* No entity is ever defined for the parser, so none can be expanded. */
+/*
+ * Only the five predefined entities (&amp; and the like) resolve: a DTD
+ * ends the parse, so no other entity is ever defined.
+ */
 static xmlEntityPtr
 sax_get_entity(void *ctx, const xmlChar *name)
 {
@@ -271,8 +274,8 @@ sax_get_entity(void *ctx, const xmlChar *name)
 /*
  * sax_structured_error
  *		libxml2's own error report.  Only the first message is kept, as
- *		detail; libxml2's messages name a line, never document content
- *		beyond an element or entity name.
+ *		detail.  For the malformed and hostile documents the tests send,
+ *		libxml2's messages name tags, entities and lines, not text content.
  */
 static void
 sax_structured_error(void *user_data, xmlErrorPtr error)

@@ -3,7 +3,7 @@
  * xml_reader.h
  *		A hardened streaming XML reader for registry responses.
  *
- * Bytes are pushed in as they arrive; the caller's callback receives one
+ * Bytes are pushed in as they arrive.  The caller's callback receives one
  * event per element start and end, with the element's text on the end
  * event.  The reader never loads a DTD, never expands an entity, never
  * touches the network, rejects any document with a DOCTYPE, limits nesting
@@ -25,7 +25,7 @@
 /* Deepest element nesting accepted in a registry response. */
 #define TF_XML_MAX_DEPTH		32
 
-/* Longest text content of one element, in bytes. */
+/* Maximum text length of one element, in bytes. */
 #define TF_XML_MAX_TEXT			(64 * 1024)
 
 typedef struct TfXmlEvent
