@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# bench/client_memory.sh: C-24 at full size.  50,000 tf_query calls in one
+# bench/client_memory.sh: backend memory over 50,000 tf_query calls in one
 # DO block on one session, with the backend's memory read from
 # /proc/<pid>/status before and after (after a warm-up of 1,000 calls).
 # Prints a markdown table; exits 1 when private memory (RssAnon + RssFile)

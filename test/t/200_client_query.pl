@@ -1,6 +1,6 @@
 # tf_query and tf_search against the simulator over TLS: results, batching
 # and concurrency, registry errors, toll_free.requests rows, write-through,
-# search_path shadowing (C-44) and client_encoding (C-30).
+# search_path shadowing and client_encoding.
 use strict;
 use warnings;
 use Test::More;
@@ -124,7 +124,7 @@ like($err, qr/801122/, 'no match carries 801122');
 is(psql_value("SELECT count(*) FROM toll_free.requests WHERE requested_by <> current_user"), '0',
 	'requested_by is the calling role');
 
-# C-44: objects named like internal ones earlier on search_path change nothing.
+# Objects named like internal ones earlier on search_path change nothing.
 psql_value(<<'SQL');
 DROP SCHEMA IF EXISTS evil CASCADE;
 CREATE SCHEMA evil;
@@ -145,7 +145,7 @@ is(psql_value("SELECT last_seen > 'epoch' FROM toll_free.numbers WHERE number = 
 	'internal SQL used pg_catalog.now(), not evil.now()');
 psql_value('DROP SCHEMA evil CASCADE');
 
-# C-30: text is converted to the server encoding, whatever client_encoding is.
+# Text is converted to the server encoding, whatever client_encoding is.
 psql_value("SELECT * FROM toll_free.tf_reserve('8005550600', convert_from('\\x4a69c599c3ad204e6f76c3a16b'::bytea, 'UTF8'), '7325551234')");
 for my $encoding (qw(UTF8 WIN1250))
 {

@@ -1,7 +1,7 @@
 # Number administration against the simulator over TLS: tf_reserve (one
 # number, arrays with batching, a pattern), tf_spare, tf_change_resporg and
 # tf_disconnect, with every registry refusal the simulator produces for
-# them, write-through, rows that survive a rollback (C-58), C-72, and the
+# them, write-through, rows that survive a rollback, batching, and the
 # privileges of the roles.
 use strict;
 use warnings;
@@ -75,7 +75,7 @@ sim_call(2, 'PUT', '/num/tfn/search', '<numSearch><numList><num>8005550012</num>
 $err = psql_fails("SELECT * FROM tf_reserve('8005550012', $contact)", 'TF001', 'number pre-reserved by ABC01');
 like($err, qr/801125/, 'pre-reserved: 801125');
 
-# --- reserve arrays (C-72) ---
+# --- reserve arrays: one request per 10 numbers ---
 my $since = (sim_requests())[-1]{seq};
 my $out = psql_value("SELECT number, ok FROM tf_reserve(ARRAY['8005550001','8005550002','8005550003']::tfn[], $contact)");
 is($out, "8005550001|t\n8005550002|t\n8005550003|t", 'three numbers reserved, a row each');
@@ -198,7 +198,7 @@ like($sent->{body}, qr{<endInterceptDt>\d{4}-\d\d-\d\d</endInterceptDt><referral
 	'end of intercept and referral are sent');
 like($sent->{body}, qr{<tgtEffDtTm>\d{4}-\d\d-\d\dT\d\d:00:00Z</tgtEffDtTm>}, 'effective time in UTC form');
 
-# --- C-58: the row of a synchronous change survives a rollback ---
+# --- the row of a synchronous change survives a rollback ---
 $since = (sim_requests())[-1]{seq};
 psql_value("BEGIN; SELECT * FROM tf_reserve('8005550020', $contact); ROLLBACK;");
 is(scalar(sim_requests(since => $since, path => '/num/tfn/reserve')), 1, 'the registry got the reserve once');

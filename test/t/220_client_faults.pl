@@ -1,8 +1,7 @@
 # Every simulator fault against the client: timeouts, stalls, resets
-# before and after the operation, truncated bodies (C-33), malformed and
-# hostile XML (C-38), invalid UTF-8 (C-30), 5xx, 429, 202 pending, expired
-# and second sessions, and a reserve that must reach the registry exactly
-# once (C-59).
+# before and after the operation, truncated bodies, malformed and hostile
+# XML, invalid UTF-8, 5xx, 429, 202 pending, expired and second sessions,
+# and a reserve that must reach the registry exactly once.
 use strict;
 use warnings;
 use Test::More;
@@ -37,7 +36,7 @@ sub still_works
 	return;
 }
 
-# --- time limits (C-21: each applies from the first call of a session) ---
+# --- time limits: each applies from the first call of a session ---
 fault("path=$query_path&kind=latency&ms=1500");
 my $t0 = time;
 psql_fails("SET toll_free.timeout = '300ms'; SELECT * FROM tf_query('8005560001')", '08006',
@@ -65,7 +64,7 @@ still_works('time limits');
 for my $case (
 	[ 'kind=reset_before', '08006', qr/connection|closed/, 'reset before the operation' ],
 	[ 'kind=reset_after', '08006', qr/connection|closed/, 'reset after the operation' ],
-	[ 'kind=truncate&bytes=40', '08006', qr/incomplete response/, 'truncated body (C-33)' ],
+	[ 'kind=truncate&bytes=40', '08006', qr/incomplete response/, 'truncated body' ],
 	[ 'kind=cut_chunked&bytes=40', '08006', qr/incomplete response/, 'chunked body cut before its end' ],
 	[ 'kind=status&status=500', 'TF009', qr/registry failed/, 'HTTP 500' ],
 	[ 'kind=status&status=503', 'TF009', qr/registry failed/, 'HTTP 503' ],
@@ -78,7 +77,7 @@ for my $case (
 }
 still_works('broken connections');
 
-# --- malformed and hostile XML (C-38) ---
+# --- malformed and hostile XML ---
 my $probe = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1', LocalPort => 0,
 	Proto => 'tcp', Blocking => 0) or die "probe listener: $!";
 my $probe_port = $probe->sockport;
@@ -105,7 +104,7 @@ my $log = do { local (@ARGV, $/) = ("$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log");
 unlike($log, qr/root:x:0:0/, 'no /etc/passwd content in the server log');
 
 fault("path=$query_path&kind=invalid_utf8");
-$err = psql_fails("SELECT * FROM tf_query('8005560001')", '22021', 'byte 0xFF in a text node (C-30)');
+$err = psql_fails("SELECT * FROM tf_query('8005560001')", '22021', 'byte 0xFF in a text node');
 like($err, qr/registry response is not valid UTF-8/, 'invalid UTF-8: message');
 
 fault("path=$query_path&kind=oversized&bytes=300000");
@@ -170,7 +169,7 @@ like($opens[-1]{body}, qr/<sessOverrideKey>/, 'the second open carries sessOverr
 is($opens[-2]{status}, 409, 'the first open was refused with 409');
 no_fault();
 
-# --- C-59: a reserve reaches the registry exactly once ---
+# --- a reserve reaches the registry exactly once ---
 # Reset after the registry acted: resolved by a query, not resent.
 fault('path=/num/tfn/reserve&kind=reset_after&count=1');
 my $since = (sim_requests())[-1]{seq};

@@ -1,5 +1,5 @@
 # Cancel, statement_timeout and pg_terminate_backend during a stalled
-# registry call (C-19): the call ends within a second with PostgreSQL's own
+# registry call: the call ends within a second with PostgreSQL's own
 # error, and the connection to the registry is closed.
 use strict;
 use warnings;

@@ -1,4 +1,4 @@
-# TLS and destination policy (C-36): no CA or the wrong CA fails with a
+# TLS and destination policy: no CA or the wrong CA fails with a
 # message naming certificate verification, the right CA works, a
 # certificate for another host name fails, the CA file is superuser-only;
 # plain http only to a loopback address with toll_free.allow_plain_http.

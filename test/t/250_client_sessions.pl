@@ -1,7 +1,7 @@
 # The shared registry session and request budget: eight sessions calling
 # at once open one registry session and stay within toll_free.rate_limit.
 # Credentials: a wrong password, a file others may read, and secrets that
-# must appear nowhere (C-47: logs, pg_stat_activity, pg_stat_statements,
+# must appear nowhere (logs, pg_stat_activity, pg_stat_statements,
 # toll_free.requests, error texts).
 use strict;
 use warnings;
@@ -108,7 +108,7 @@ reload_with("ALTER SYSTEM SET toll_free.credentials_file = '$sandbox/no-such-fil
 psql_fails("SELECT * FROM toll_free.tf_query('8005560001'::toll_free.tfn)", '58P01', 'missing credentials file');
 reload_with('ALTER SYSTEM RESET toll_free.credentials_file');
 
-# --- C-47: secrets appear nowhere ---
+# --- secrets appear nowhere ---
 psql_value("ALTER SYSTEM SET shared_preload_libraries = toll_free, pg_stat_statements");
 restart_server();
 psql_value('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');

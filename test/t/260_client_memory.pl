@@ -1,4 +1,4 @@
-# C-24: many tf_query calls in one session do not grow the backend.
+# Many tf_query calls in one session do not grow the backend.
 #
 # 50,000 calls after a warm-up of 1,000, measured from /proc/<pid>/status
 # (about 20 s on 2 cores).  The bound is on the backend's private memory
