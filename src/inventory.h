@@ -14,21 +14,18 @@
 #include "rck.h"
 
 /*
- * The OIDs of toll_free.tfn and toll_free.number_status and the input
- * function of tfn, looked up in the extension's schema (never through the
- * search_path).  Valid for the transaction that loaded them: a dropped and
- * re-created extension has new OIDs.
+ * The OIDs of the enum toll_free.number_status and its values, looked up in
+ * the extension's schema (never through the search_path).  Valid for the
+ * transaction that loaded them: a dropped and re-created extension has new
+ * OIDs.
  */
 typedef struct TfInventoryTypes
 {
-	Oid			tfn_type;
-	FmgrInfo	tfn_input;
-	Oid			tfn_ioparam;
 	Oid			status_type;
 	Oid			status_values[TF_NUMBER_STATUS_COUNT];
 } TfInventoryTypes;
 
-extern void tf_inventory_types_load(TfInventoryTypes *types, MemoryContext fn_cxt);
+extern void tf_inventory_types_load(TfInventoryTypes *types);
 extern Datum tf_inventory_number_datum(TfInventoryTypes *types, const char *digits);
 
 extern void tf_reservations_warn(const char *resporg, int days);

@@ -17,6 +17,7 @@
 #include "utils/syscache.h"
 
 #include "inventory.h"
+#include "tfn.h"
 #include "toll_free.h"
 
 /*
@@ -42,17 +43,11 @@ type_in_schema(const char *name)
 
 /*
  * tf_inventory_types_load
- *		Look up the types; the input function's data goes into fn_cxt.
+ *		Look up the number_status enum and its values.
  */
 void
-tf_inventory_types_load(TfInventoryTypes *types, MemoryContext fn_cxt)
+tf_inventory_types_load(TfInventoryTypes *types)
 {
-	Oid			input_function;
-
-	types->tfn_type = type_in_schema("tfn");
-	getTypeInputInfo(types->tfn_type, &input_function, &types->tfn_ioparam);
-	fmgr_info_cxt(input_function, &types->tfn_input, fn_cxt);
-
 	types->status_type = type_in_schema("number_status");
 	for (int i = 0; i < TF_NUMBER_STATUS_COUNT; i++)
 	{
@@ -71,12 +66,30 @@ tf_inventory_types_load(TfInventoryTypes *types, MemoryContext fn_cxt)
  * tf_inventory_number_datum
  *		A tfn Datum for a number written as 10 digits.
  *
- * The type's own input function checks it (open toll-free code included),
- * so a number the registry sends is held to the same rules as user input.
+ * The number is held to the rules of the tfn type's input function: an
+ * exchange code starting with 2 to 9 and an area code listed in
+ * toll_free.open_npa.  The value is built directly rather than through the
+ * input function, which would parse every written form again for each of a
+ * million rows.
  */
 Datum
 tf_inventory_number_datum(TfInventoryTypes *types, const char *digits)
 {
-	return InputFunctionCall(&types->tfn_input, (char *) digits,
-							 types->tfn_ioparam, -1);
+	Tfn			value = 0;
+
+	for (int i = 0; i < TF_NUMBER_DIGITS; i++)
+	{
+		if (digits[i] < '0' || digits[i] > '9')
+			elog(ERROR, "number \"%s\" is not ten digits", digits);
+		value = value * 10 + (digits[i] - '0');
+	}
+
+	if (TfnGetExchange(value) < 200 || tfn_npa_state(TfnGetNpa(value)) != TFN_NPA_OPEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_XML_CONTENT),
+				 errmsg("invalid RespOrg check response from the registry"),
+				 errdetail("Number %s is not a toll-free number: its area code is not in toll_free.open_npa or its exchange code starts with 0 or 1.",
+						   digits)));
+
+	return TfnGetDatum(value);
 }

@@ -5,11 +5,10 @@
  *		page, each page streamed through the parser as it arrives.
  *
  * Memory: a TfRck lives in its own context.  Each page gets a child context
- * holding the registry call, the parser and the body received since the
- * last step; it is deleted when the page ends, so nothing of a page outlives
- * it.  Body pieces are only copied in the transport's callback and parsed
- * after tf_registry_pump() returns, so no PostgreSQL error is ever raised
- * from inside libcurl.
+ * holding the registry call and the parser; it is deleted when the page
+ * ends, so nothing of a page outlives it.  Body pieces are parsed as the
+ * transport hands them over.  The transport calls the body callback from
+ * tf_http_pump(), outside libcurl, so a parse error raised there is safe.
  *
  * Releasing: tf_rck_end() is for the normal paths (the last page ended, or
  * the caller stopped early) and releases the transfer at once.  After an
@@ -45,7 +44,6 @@ struct TfRck
 	MemoryContext page_cxt;
 	TfRegistryCall *call;
 	TfRckParser *parser;
-	StringInfoData body;		/* received but not yet parsed */
 
 	char		start_key[TF_NUMBER_DIGITS + 1];	/* "" on the first page */
 	bool		finished;
@@ -55,14 +53,14 @@ struct TfRck
 
 /*
  * rck_on_body
- *		Transport callback: keep the piece for parsing after the pump.
+ *		Transport callback: parse the piece, delivering the rows it ends.
  */
 static void
 rck_on_body(void *arg, const char *data, size_t len)
 {
 	TfRck	   *rck = (TfRck *) arg;
 
-	appendBinaryStringInfo(&rck->body, data, (int) len);
+	tf_rck_parser_feed(rck->parser, data, len);
 }
 
 /*
@@ -129,7 +127,6 @@ rck_open_page(TfRck *rck)
 	if (rck->page_size > 0)
 		appendStringInfo(&path, "%cpageSize=%d", separator, rck->page_size);
 
-	initStringInfo(&rck->body);
 	rck->parser = tf_rck_parser_create(rck->resporg, rck_on_row, rck);
 	if (rck->start_key[0] != '\0')
 		tf_rck_parser_set_after(rck->parser, rck->start_key);
@@ -145,20 +142,6 @@ rck_open_page(TfRck *rck)
 }
 
 /*
- * rck_parse_received
- *		Parse what the transport delivered since the last step.
- */
-static void
-rck_parse_received(TfRck *rck)
-{
-	if (rck->body.len == 0)
-		return;
-
-	tf_rck_parser_feed(rck->parser, rck->body.data, rck->body.len);
-	resetStringInfo(&rck->body);
-}
-
-/*
  * rck_close_page
  *		The page's transfer ended: check the page and move to the next one.
  */
@@ -169,7 +152,6 @@ rck_close_page(TfRck *rck)
 	const char *next_key;
 
 	status = tf_registry_finish(rck->call);
-	rck_parse_received(rck);
 
 	if (status != 200)
 		ereport(ERROR,
@@ -228,7 +210,6 @@ tf_rck_step(TfRck *rck)
 	}
 
 	more = tf_registry_pump(rck->call);
-	rck_parse_received(rck);
 
 	if (more)
 		return TF_RCK_MORE;

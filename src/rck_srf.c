@@ -230,7 +230,7 @@ scan_begin(FunctionCallInfo fcinfo)
 	scan->cxt = cxt;
 	scan->econtext = rsinfo->econtext;
 	scan->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
-	tf_inventory_types_load(&scan->types, cxt);
+	tf_inventory_types_load(&scan->types);
 	scan->queue_cxt = AllocSetContextCreate(cxt, "tf_resporg_check rows",
 											ALLOCSET_DEFAULT_SIZES);
 

@@ -245,6 +245,7 @@ tf_sync_execute(TfSyncRun *run)
 {
 	MemoryContext run_cxt;
 	MemoryContext oldcxt;
+	volatile TimestampTz applying_since = 0;
 
 	run_cxt = AllocSetContextCreate(TopMemoryContext, "inventory sync",
 									ALLOCSET_DEFAULT_SIZES);
@@ -261,6 +262,7 @@ tf_sync_execute(TfSyncRun *run)
 
 		first_load = sync_start(run);
 		tf_sync_download(run);
+		applying_since = GetCurrentTimestamp();
 
 		begin_transaction();
 		pgstat_report_activity(STATE_RUNNING, "toll_free: applying the inventory sync");
@@ -286,7 +288,11 @@ tf_sync_execute(TfSyncRun *run)
 				(errmsg("inventory sync %lld of RespOrg %s done: %lld numbers, %lld added, %lld changed, %lld removed",
 						(long long) run->run_id, run->resporg,
 						(long long) run->numbers_seen, (long long) run->added,
-						(long long) run->changed, (long long) run->removed)));
+						(long long) run->changed, (long long) run->removed),
+				 errdetail("Download %.3f s (%d pages), apply %.3f s.",
+						   (double) (applying_since - run->started_at) / USECS_PER_SEC,
+						   run->pages,
+						   (double) (run->finished_at - applying_since) / USECS_PER_SEC)));
 }
 
 /*

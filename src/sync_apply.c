@@ -36,67 +36,78 @@
 #include "sync_internal.h"
 #include "toll_free.h"
 
-static const char apply_sql[] =
-"WITH staged AS ("
-"  SELECT s.number, s.resporg, s.status, s.status_date, s.reserved_until,"
-"         s.disconnect_until, s.last_active, s.contact_name, s.contact_phone,"
-"         s.notes, s.rec_version_id,"
-"         n.number IS NULL AS is_new,"
-"         n.status AS old_status, n.resporg AS old_resporg,"
-"         n.number IS NOT NULL AND"
-"         (n.resporg, n.status, n.status_date, n.reserved_until, n.disconnect_until,"
-"          n.last_active, n.contact_name, n.contact_phone, n.notes, n.rec_version_id)"
-"         IS DISTINCT FROM"
-"         (s.resporg, s.status, s.status_date, s.reserved_until, s.disconnect_until,"
-"          s.last_active, s.contact_name, s.contact_phone, s.notes, s.rec_version_id)"
-"         AS is_changed"
+/*
+ * The statements of the apply, in the order they run.  $1 is the run id,
+ * $2 the RespOrg, $3 the start of the download and, where used, $4 whether
+ * to write a history row for each new number.  A row whose last_seen is at
+ * or after $3 was written by a registry call during the download and is
+ * left alone.  The history of changed and new numbers is written first,
+ * while the old values are still in place.
+ */
+static const char changed_sql[] =
+"INSERT INTO toll_free.number_history"
+"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, sync_run_id)"
+" SELECT s.number, pg_catalog.now(), 'sync', n.status, s.status, n.resporg, s.resporg, $1"
+"   FROM toll_free.sync_staging s"
+"   JOIN toll_free.numbers n ON n.number OPERATOR(toll_free.=) s.number"
+"  WHERE s.run_id = $1 AND n.last_seen < $3"
+"    AND (n.resporg, n.status, n.status_date, n.reserved_until, n.disconnect_until,"
+"         n.last_active, n.contact_name, n.contact_phone, n.notes, n.rec_version_id)"
+"        IS DISTINCT FROM"
+"        (s.resporg, s.status, s.status_date, s.reserved_until, s.disconnect_until,"
+"         s.last_active, s.contact_name, s.contact_phone, s.notes, s.rec_version_id)";
+
+static const char new_history_sql[] =
+"INSERT INTO toll_free.number_history"
+"  (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, sync_run_id)"
+" SELECT s.number, pg_catalog.now(), 'sync', NULL, s.status, NULL, s.resporg, $1"
+"   FROM toll_free.sync_staging s"
+"  WHERE s.run_id = $1"
+"    AND NOT EXISTS (SELECT FROM toll_free.numbers n"
+"                     WHERE n.number OPERATOR(toll_free.=) s.number)";
+
+static const char new_count_sql[] =
+"SELECT pg_catalog.count(*)"
 "  FROM toll_free.sync_staging s"
-"  LEFT JOIN toll_free.numbers n ON n.number OPERATOR(toll_free.=) s.number"
-"  WHERE s.run_id = $1 AND (n.number IS NULL OR n.last_seen < $3)"
-"), added AS ("
-"  INSERT INTO toll_free.numbers AS n"
-"    (number, resporg, status, status_date, reserved_until, disconnect_until,"
-"     last_active, contact_name, contact_phone, notes, rec_version_id,"
-"     last_seen, synced_at, source)"
-"  SELECT number, resporg, status, status_date, reserved_until, disconnect_until,"
-"         last_active, contact_name, contact_phone, notes, rec_version_id,"
-"         pg_catalog.now(), pg_catalog.now(), 'sync'"
-"  FROM staged WHERE is_new"
-"  ON CONFLICT (number) DO NOTHING"
-"  RETURNING n.number"
-"), seen AS ("
-"  UPDATE toll_free.numbers AS n"
-"     SET resporg = s.resporg, status = s.status, status_date = s.status_date,"
-"         reserved_until = s.reserved_until, disconnect_until = s.disconnect_until,"
-"         last_active = s.last_active, contact_name = s.contact_name,"
-"         contact_phone = s.contact_phone, notes = s.notes,"
-"         rec_version_id = s.rec_version_id,"
-"         last_seen = pg_catalog.now(), synced_at = pg_catalog.now(), source = 'sync'"
-"  FROM staged s"
-"  WHERE n.number OPERATOR(toll_free.=) s.number AND NOT s.is_new"
-"  RETURNING n.number"
-"), removed AS ("
+" WHERE s.run_id = $1"
+"   AND NOT EXISTS (SELECT FROM toll_free.numbers n"
+"                    WHERE n.number OPERATOR(toll_free.=) s.number)";
+
+static const char removed_sql[] =
+"WITH removed AS ("
 "  DELETE FROM toll_free.numbers AS n"
-"  WHERE n.resporg = $2 AND n.last_seen < $3"
-"    AND NOT EXISTS (SELECT FROM toll_free.sync_staging s"
-"                    WHERE s.run_id = $1 AND s.number OPERATOR(toll_free.=) n.number)"
+"   WHERE n.resporg = $2 AND n.last_seen < $3"
+"     AND NOT EXISTS (SELECT FROM toll_free.sync_staging s"
+"                      WHERE s.run_id = $1 AND s.number OPERATOR(toll_free.=) n.number)"
 "  RETURNING n.number, n.status, n.resporg"
-"), history AS ("
-"  INSERT INTO toll_free.number_history"
-"    (number, changed_at, source, old_status, new_status, old_resporg, new_resporg,"
-"     sync_run_id)"
-"  SELECT number, pg_catalog.now(), 'sync', old_status, status, old_resporg, resporg, $1"
-"  FROM staged WHERE is_changed OR (is_new AND $4)"
-"  UNION ALL"
-"  SELECT number, pg_catalog.now(), 'sync', status, NULL, resporg, NULL, $1"
-"  FROM removed"
-"  RETURNING 1"
 ")"
-" SELECT (SELECT pg_catalog.count(*) FROM added),"
-"        (SELECT pg_catalog.count(*) FROM staged WHERE is_changed),"
-"        (SELECT pg_catalog.count(*) FROM removed),"
-"        (SELECT pg_catalog.count(*) FROM seen),"
-"        (SELECT pg_catalog.count(*) FROM history)";
+" INSERT INTO toll_free.number_history"
+"   (number, changed_at, source, old_status, new_status, old_resporg, new_resporg, sync_run_id)"
+" SELECT number, pg_catalog.now(), 'sync', status, NULL, resporg, NULL, $1 FROM removed";
+
+static const char update_sql[] =
+"UPDATE toll_free.numbers AS n"
+"   SET resporg = s.resporg, status = s.status, status_date = s.status_date,"
+"       reserved_until = s.reserved_until, disconnect_until = s.disconnect_until,"
+"       last_active = s.last_active, contact_name = s.contact_name,"
+"       contact_phone = s.contact_phone, notes = s.notes, rec_version_id = s.rec_version_id,"
+"       last_seen = pg_catalog.now(), synced_at = pg_catalog.now(), source = 'sync'"
+"  FROM toll_free.sync_staging s"
+" WHERE s.run_id = $1 AND n.number OPERATOR(toll_free.=) s.number AND n.last_seen < $3";
+
+static const char insert_sql[] =
+"INSERT INTO toll_free.numbers"
+"  (number, resporg, status, status_date, reserved_until, disconnect_until,"
+"   last_active, contact_name, contact_phone, notes, rec_version_id,"
+"   last_seen, synced_at, source)"
+" SELECT s.number, s.resporg, s.status, s.status_date, s.reserved_until, s.disconnect_until,"
+"        s.last_active, s.contact_name, s.contact_phone, s.notes, s.rec_version_id,"
+"        pg_catalog.now(), pg_catalog.now(), 'sync'"
+"   FROM toll_free.sync_staging s"
+"  WHERE s.run_id = $1"
+"    AND NOT EXISTS (SELECT FROM toll_free.numbers n"
+"                     WHERE n.number OPERATOR(toll_free.=) s.number)"
+;
 
 static const char finish_sql[] =
 "UPDATE toll_free.sync_runs"
@@ -105,17 +116,21 @@ static const char finish_sql[] =
 " WHERE id = $1";
 
 /*
- * count_column
- *		A bigint column of the single result row.
+ * run_statement
+ *		Run one statement of the apply with the run's parameters; returns the
+ *		rows it processed.
  */
-static int64
-count_column(int column)
+static uint64
+run_statement(const char *sql, int expected, int nargs, Datum *values)
 {
-	bool		isnull;
-	Datum		value;
+	Oid			types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, BOOLOID};
+	int			rc;
 
-	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, &isnull);
-	return isnull ? 0 : DatumGetInt64(value);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	if (rc != expected)
+		elog(ERROR, "applying the staged inventory failed: %s", SPI_result_code_string(rc));
+
+	return SPI_processed;
 }
 
 /*
@@ -126,24 +141,45 @@ count_column(int column)
 void
 tf_sync_apply(TfSyncRun *run, bool record_new)
 {
-	Oid			apply_types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, BOOLOID};
-	Datum		apply_values[4];
+	Datum		values[4];
 	Oid			finish_types[6] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID};
 	Datum		finish_values[6];
+	bool		isnull;
 	int			rc;
 
-	apply_values[0] = Int64GetDatum(run->run_id);
-	apply_values[1] = CStringGetTextDatum(run->resporg);
-	apply_values[2] = TimestampTzGetDatum(run->started_at);
-	apply_values[3] = BoolGetDatum(record_new);
+	values[0] = Int64GetDatum(run->run_id);
+	values[1] = CStringGetTextDatum(run->resporg);
+	values[2] = TimestampTzGetDatum(run->started_at);
+	values[3] = BoolGetDatum(record_new);
 
-	rc = SPI_execute_with_args(apply_sql, 4, apply_types, apply_values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "applying the staged inventory failed: %s", SPI_result_code_string(rc));
+	/*
+	 * Writers wait from here to the commit, so no registry call can insert or
+	 * change a number between the statements below; readers never wait, as
+	 * SHARE ROW EXCLUSIVE does not conflict with ACCESS SHARE.
+	 */
+	rc = SPI_execute("LOCK TABLE toll_free.numbers IN SHARE ROW EXCLUSIVE MODE", false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "locking toll_free.numbers failed: %s", SPI_result_code_string(rc));
 
-	run->added = count_column(1);
-	run->changed = count_column(2);
-	run->removed = count_column(3);
+	/* Fresh statistics, so that the joins below hash the staged rows. */
+	rc = SPI_execute("ANALYZE toll_free.sync_staging", false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "analyzing the staging table failed: %s", SPI_result_code_string(rc));
+
+	run->changed = run_statement(changed_sql, SPI_OK_INSERT, 3, values);
+
+	if (record_new)
+		run->added = run_statement(new_history_sql, SPI_OK_INSERT, 1, values);
+	else
+	{
+		run_statement(new_count_sql, SPI_OK_SELECT, 1, values);
+		run->added = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	run->removed = run_statement(removed_sql, SPI_OK_INSERT, 3, values);
+	run_statement(update_sql, SPI_OK_UPDATE, 3, values);
+	run_statement(insert_sql, SPI_OK_INSERT, 1, values);
 
 	finish_values[0] = Int64GetDatum(run->run_id);
 	finish_values[1] = Int64GetDatum(run->numbers_seen);

@@ -166,7 +166,7 @@ staging_open(StagingLoad *load)
 				 errhint("Drop the added index or trigger, or recreate the extension.")));
 
 	load->staging = staging;
-	tf_inventory_types_load(&load->types, CurTransactionContext);
+	tf_inventory_types_load(&load->types);
 	load->bistate = GetBulkInsertState();
 	load->cid = GetCurrentCommandId(true);
 	load->nslots = 0;

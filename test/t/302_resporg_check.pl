@@ -110,9 +110,10 @@ cmp_ok($connections_after, '<=', $connections_before + 1,
 	"simulator connections stable ($connections_before -> $connections_after)");
 cmp_ok(rck_requests(), '>=', 500, 'every early stop sent its request');
 
-# 200,000 rows: the backend's private memory stays bounded while they
-# stream through the select list and through FROM (a tuplestore that
-# spills to disk beyond work_mem).
+# 200,000 rows, tens of megabytes of XML: the backend's private memory stays
+# bounded while they stream through the select list and through FROM (a
+# tuplestore that spills to disk beyond work_mem).  What remains is bounded
+# by what the socket delivers in one burst, not by the number of rows.
 admin_post('/seed?numbers=500000&seed=7');
 my $big = scalar @{ sim_inventory('RUC01') };
 cmp_ok($big, '>=', 190000, "RUC01 holds $big numbers after reseeding");
@@ -148,7 +149,7 @@ for my $form ("SELECT count(*) FROM (SELECT tf_resporg_check('RUC01')) s",
 	chomp $out;
 	is($out, $big, "streamed all $big rows: $form");
 	my $growth_mb = ($peak_kb - $start_kb) / 1024;
-	cmp_ok($growth_mb, '<', 16, sprintf('backend memory grew by %.1f MB: %s', $growth_mb, $form));
+	cmp_ok($growth_mb, '<', 24, sprintf('backend memory grew by %.1f MB: %s', $growth_mb, $form));
 }
 
 sim_reset();
