@@ -70,6 +70,14 @@ like($err, qr/099027/, 'missing contact: 099027');
 $err = psql_fails("SELECT * FROM tf_reserve('8005550011', 'Jane Roe', '12')", 'TF006', 'invalid contact phone');
 like($err, qr/801121/, 'invalid contact phone: 801121');
 
+$err = psql_fails("SELECT * FROM tf_reserve('8005550011', 'Jane 2', '7325551234')", 'TF006', 'contact name with a digit');
+like($err, qr/801120/, 'invalid contact name: 801120');
+$err = psql_fails("SELECT * FROM tf_reserve('8005550011', $contact, notes => repeat('n', 300))", 'TF006',
+	'notes longer than 255 characters');
+like($err, qr/099043/, 'notes too long: 099043');
+$err = psql_fails("SELECT * FROM tf_search(1, pattern => 'FLO5551234')", 'TF006', 'letters in the NPA of a pattern');
+like($err, qr/801128/, 'invalid wildcard number: 801128');
+
 # Pre-reserved by another RespOrg: ABC01 searches the number first.
 sim_call(2, 'PUT', '/num/tfn/search', '<numSearch><numList><num>8005550012</num></numList></numSearch>');
 $err = psql_fails("SELECT * FROM tf_reserve('8005550012', $contact)", 'TF001', 'number pre-reserved by ABC01');
@@ -239,5 +247,19 @@ is(psql_value("SELECT requested_by FROM toll_free.requests WHERE operation = 're
 psql_fails('INSERT INTO toll_free.requests (operation, state) VALUES (\'x\', \'done\')', '42501',
 	'operator cannot write requests rows directly', user => 'tf_bob');
 psql_value('DROP OWNED BY tf_alice, tf_bob, tf_carol; DROP ROLE tf_alice, tf_bob, tf_carol');
+
+# --- the entity's reservation limit (801117), last: it uses up the limit ---
+my $limits = sim_call(1, 'GET', '/num/res/limits');
+my ($remaining) = $limits =~ m{<remainingRes>(\d+)</remainingRes>};
+ok(defined $remaining && $remaining > 0 && $remaining < 3000, "entity RU may reserve $remaining more numbers")
+  or diag($limits);
+my $count = $remaining + 15;
+$out = psql_value("SELECT count(*) FILTER (WHERE ok), count(*) FILTER (WHERE registry_code = '801117')
+	FROM tf_reserve(ARRAY(SELECT (8883330000 + g)::text::tfn FROM generate_series(1, $count) g), $contact)");
+my ($reserved, $over_limit) = split /\|/, $out;
+cmp_ok($reserved, '<=', $remaining, 'no more numbers reserved than the limit allows');
+cmp_ok($over_limit, '>=', 15, 'numbers past the limit fail with 801117');
+$err = psql_fails("SELECT * FROM tf_reserve('8005550040', $contact)", 'TF003', 'one more reserve at the limit');
+like($err, qr/801117/, 'limit: 801117 in the detail');
 
 done_testing();
