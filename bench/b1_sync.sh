@@ -27,6 +27,17 @@ resporg=RUC01
 csv="$TOLL_FREE_SANDBOX_DIR/inventory-$resporg.csv"
 
 ensure_extension
+
+# NOTE: once autovacuum has analyzed toll_free.numbers while it was empty
+# (after the TRUNCATE between runs), the apply step of the next sync plans
+# the NOT EXISTS check of its INSERT against numbers as a nested loop over a
+# sequential scan, and a 1,000,000-number sync ran for over 15 minutes
+# instead of seconds.  Autovacuum stays off on the inventory tables here,
+# so every run starts as a fresh installation does, from never-analyzed
+# tables.
+psql_at -c 'ALTER TABLE toll_free.numbers SET (autovacuum_enabled = off)' \
+	-c 'ALTER TABLE toll_free.number_history SET (autovacuum_enabled = off)'
+
 psql_at <<'SQL'
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS bench;
@@ -195,6 +206,9 @@ summary "B1 worker memory growth (private, peak)" "$(fmt 1 "$growth_max") MB" "s
 	echo "- Baseline script peak RSS: $(fmt 1 "$(calc "$srss_med / 1024")") MB ($(fmt 1 "$(calc "$srss_min / 1024")")-$(fmt 1 "$(calc "$srss_max / 1024")"))."
 	echo "- The CSV download itself (GET /_admin/inventory, plain HTTP) took $csv_seconds s and is not in the COPY time."
 	echo "- A resync over the filled table with nothing changed: $resync_seconds s (state $resync_state, $resync_changed changed)."
+	echo "- Autovacuum was off on toll_free.numbers and number_history during these runs: when it"
+	echo "  analyzed numbers while empty between runs, the next sync's apply step ran for more than"
+	echo "  15 minutes (a nested loop over a sequential scan in its INSERT ... WHERE NOT EXISTS)."
 	echo "- Check: the worker's table holds $in_inventory numbers of $resporg, the COPY table $copied;"
 	echo "  $differ rows differ in number, status or dates; the last sync read $pages pages."
 	echo

@@ -74,6 +74,8 @@ summary "B3 $count sequential tf_query(tfn) calls" "$(fmt 2 "$ext_med") s ($(us 
 	echo
 	echo "- tf_query against the C program: $(fmt 2 "$ratio") times its time (target: at most 1.3): **$v_ratio**$(
 		[ "$v_ratio" = met ] || printf ', over by %s%%' "$(fmt 0 "$(calc "($ratio / 1.3 - 1) * 100")")")."
+	echo "- toll_free.rate_limit is $(psql_at -c 'SHOW toll_free.rate_limit') requests per minute here (bench/run raises it), because the"
+	echo "  default of 3000 a minute alone holds the client to 50 requests a second, 20 ms a request."
 	echo "- Each tf_query call also parses the answer, writes its toll_free.requests row and, for a"
 	echo "  number held by the session's RespOrgs, writes it through to toll_free.numbers; the C"
 	echo "  program only counts the bytes."
