@@ -10,7 +10,7 @@
 #   - a state-changing request reached the simulator at most once;
 #   - the server process survived.
 # The outcome of every cell goes into test/results/fault-matrix.md, which
-# test/fault-matrix-doc copies into docs/operations.md.
+# test/reliability/fault-matrix-doc copies into docs/operations.md.
 #
 # TLS faults (a certificate for another host, an unknown CA) are rows too:
 # the first starts a second tfsim with the sandbox's wrong-host certificate
