@@ -5,7 +5,7 @@
  *		page, each page streamed through the parser as it arrives.
  *
  * Memory: a TfRck lives in its own context.  Each page gets a child context
- * holding the registry call and the parser; it is deleted when the page
+ * with the registry call and the parser, which is deleted when the page
  * ends, so nothing of a page outlives it.  Body pieces are parsed as the
  * transport hands them over.  The transport calls the body callback from
  * tf_http_pump(), outside libcurl, so a parse error raised there is safe.

@@ -8,8 +8,8 @@
  *
  * - TfRckParser is a hardened libxml2 push parser for one page
  *	 (<respOrgCheck> with its <numInfo> rows and <nextKey>).  It accepts the
- *	 body in pieces of any size and hands out each complete row; memory stays
- *	 bounded by the size of a piece, never by the size of the page.
+ *	 body in pieces of any size and hands out each complete row.  Memory
+ *	 stays bounded by the size of a piece, never by the size of the page.
  *
  * - TfRck runs the page loop: GET /num/rck/{respOrgId}, then again with
  *	 startKey = nextKey until a page has no nextKey.  tf_rck_step() moves the

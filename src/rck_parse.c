@@ -13,9 +13,9 @@
  *		  <nextKey>8005551999</nextKey>
  *		</respOrgCheck>
  *
- * Hardening: a DOCTYPE stops the parser at once (before any entity
- * declaration is read), so no DTD is loaded and no entity is expanded;
- * XML_PARSE_NONET forbids network access; nesting deeper than
+ * Hardening: a DOCTYPE stops the parser at once, before any entity
+ * declaration is read, so no DTD is loaded and no entity is expanded.
+ * XML_PARSE_NONET forbids network access.  Nesting deeper than
  * RCK_MAX_DEPTH, a field longer than RCK_MAX_FIELD_LEN and a page larger
  * than toll_free.max_response_size are errors.  libxml2's default limits
  * (no XML_PARSE_HUGE) stay in force as well.
@@ -46,10 +46,10 @@
 /* Deepest element nesting accepted; the page itself needs three levels. */
 #define RCK_MAX_DEPTH		8
 
-/* Longest field value accepted, in bytes. */
+/* Maximum length of a field value, in bytes. */
 #define RCK_MAX_FIELD_LEN	1024
 
-/* Longest piece handed to xmlParseChunk() at once, in bytes. */
+/* Maximum length of a piece handed to xmlParseChunk() at once, in bytes. */
 #define RCK_MAX_CHUNK		65536
 
 const char *const tf_number_status_labels[TF_NUMBER_STATUS_COUNT] = {
@@ -329,7 +329,7 @@ sax_structured_error(void *ctx, xmlErrorPtr error)
  * free_xml_context
  *		Memory-context reset callback: free libxml2's parser context.
  *
- * Registered on the context that holds the parser, so that an error, an
+ * Registered on the context that contains the parser, so that an error, an
  * early stop or a normal end all free it exactly once.
  */
 static void

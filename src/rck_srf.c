@@ -5,7 +5,7 @@
  *		stream out while the registry's pages are still arriving.
  *
  * A value-per-call set-returning function.  Each call returns one row from
- * a small queue; only when the queue is empty does it move the transfer on
+ * a small queue.  Only when the queue is empty does it move the transfer on
  * (tf_rck_step), which parses whatever arrived and refills the queue.  So
  * memory is bounded by what one step delivers, however many numbers the
  * RespOrg holds.  (Called in FROM, PostgreSQL itself stores the rows in a

@@ -51,7 +51,7 @@ extern void tf_sync_execute(TfSyncRun *run);
 
 /*
  * Mark runs left 'running' by an earlier worker as failed and empty the
- * staging table.  Call once when the worker starts (or sees the extension
+ * staging table.  Call once when the worker starts (or finds the extension
  * created again), outside any transaction.
  */
 extern void tf_sync_recover_at_start(void);

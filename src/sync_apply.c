@@ -2,25 +2,24 @@
  *
  * sync_apply.c
  *		Second half of an inventory sync: the staged inventory applied to
- *		toll_free.numbers in one statement, with a history row per change.
+ *		toll_free.numbers in one transaction, with a history row per change.
  *
- * One statement with data-modifying CTEs compares the staged rows with
- * toll_free.numbers and, under one snapshot:
+ * The apply runs a few statements, each a join of the staging table with
+ * toll_free.numbers, in this order:
  *
- *	- inserts the numbers the RespOrg gained;
- *	- updates the numbers it still holds (every row gets last_seen and
- *	  synced_at; the registry data only changes where it differs);
- *	- deletes the numbers of this RespOrg that the check no longer lists
- *	  (spared, expired, moved to another RespOrg);
- *	- writes a number_history row for each number added, changed or removed.
+ *	- history rows for the numbers whose registry data changed, and for the
+ *	  new numbers, while the old rows are still in place;
+ *	- the numbers of this RespOrg that the check no longer lists (spared,
+ *	  expired, moved to another RespOrg) are deleted, with a history row;
+ *	- the numbers still listed are updated, every row getting the new
+ *	  last_seen and synced_at;
+ *	- the new numbers are inserted.
  *
  * Rows that a registry call wrote through after the download started
- * (last_seen at or after the run's start) are left alone: the call saw the
- * registry later than the download did.  A number that moved here from
- * another RespOrg is taken over, because the check says it is this
- * RespOrg's now; apart from those, only rows of the synced RespOrg change.
- * Plain INSERT, UPDATE and DELETE take row locks only, so readers never
- * wait and see the old inventory until the transaction commits.
+ * (last_seen at or after the run's start) are left alone, because the call
+ * saw the registry later than the download did.  A number that moved here
+ * from another RespOrg is taken over, because the check says it is this
+ * RespOrg's now.  Apart from those, only rows of the synced RespOrg change.
  *
  *-------------------------------------------------------------------------
  */
@@ -154,8 +153,8 @@ tf_sync_apply(TfSyncRun *run, bool record_new)
 
 	/*
 	 * Writers wait from here to the commit, so no registry call can insert or
-	 * change a number between the statements below; readers never wait, as
-	 * SHARE ROW EXCLUSIVE does not conflict with ACCESS SHARE.
+	 * change a number between the statements below.  Readers never wait,
+	 * because SHARE ROW EXCLUSIVE does not conflict with ACCESS SHARE.
 	 */
 	rc = SPI_execute("LOCK TABLE toll_free.numbers IN SHARE ROW EXCLUSIVE MODE", false, 0);
 	if (rc != SPI_OK_UTILITY)

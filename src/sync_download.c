@@ -8,7 +8,7 @@
  * DOWNLOAD_BATCH_ROWS, the way COPY loads a table, so no SQL is parsed or
  * planned per row.  The staging table has no index and no trigger (checked
  * here), and being UNLOGGED it writes no WAL.  Each page is one transaction,
- * so a long download holds no snapshot that would hold back vacuum, and a
+ * so a long download keeps no snapshot that would hold back vacuum.  A
  * failure leaves only staging rows, which the next run discards.
  *
  *-------------------------------------------------------------------------

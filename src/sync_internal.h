@@ -17,8 +17,8 @@ extern void tf_sync_download(TfSyncRun *run);
 
 /*
  * Apply the staged inventory to toll_free.numbers in the current
- * transaction; "record_new" writes a history row for each new number (off
- * for the first load of a RespOrg).
+ * transaction.  "record_new" writes a history row for each new number, and
+ * is off for the first load of a RespOrg.
  */
 extern void tf_sync_apply(TfSyncRun *run, bool record_new);
 

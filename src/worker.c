@@ -18,7 +18,7 @@
  *
  * The loop runs no SQL while it sleeps.  SIGTERM (pg_terminate_backend or
  * tf_worker_restart()) ends the worker with exit code 1, so the postmaster
- * starts it again after bgw_restart_time; every wait processes interrupts,
+ * starts it again after bgw_restart_time.  Every wait processes interrupts,
  * so a ProcSignalBarrier (DROP DATABASE, for instance) never waits on it.
  *
  *-------------------------------------------------------------------------
@@ -187,6 +187,7 @@ worker_check_ready(void)
 		tf_worker_set_activity("recovering", NULL, 0);
 		tf_sync_recover_at_start();
 		tf_sync_requests_fail_running("the worker stopped before the run finished");
+		tf_sync_requests_adopt_extension(extension_oid);
 		tf_schedule_reload();
 		extension_seen = extension_oid;
 		ereport(LOG,
@@ -357,9 +358,10 @@ worker_do_work(void)
  *		survived instead of ending the worker.  False when there was no work.
  *
  * The pieces catch their own expected failures (a failed sync is recorded
- * in sync_runs); this catches the rest, such as the extension being dropped
- * while a reservation report reads its view.  The worker then pauses for
- * TF_WORKER_ERROR_PAUSE_MS, so a persistent fault cannot spin the loop.
+ * in sync_runs).  This catches the rest, such as the extension being
+ * dropped while a reservation report reads its view.  The worker then
+ * pauses for TF_WORKER_ERROR_PAUSE_MS, so a persistent fault cannot spin
+ * the loop.
  */
 static bool
 worker_do_work_guarded(WorkerReadiness *readiness)
@@ -450,21 +452,44 @@ worker_sleep_ms(WorkerReadiness readiness)
 
 /*
  * worker_sleep
- *		Wait for the latch, a timeout or postmaster death.
+ *		Sleep until tf_worker_wake(), a reload, the timeout (-1: none) or
+ *		postmaster death.
+ *
+ * The latch is also set by signals that need no work from the loop, such
+ * as a barrier or a catch-up of invalidation messages.  Those are processed
+ * here and the sleep goes on, so an idle worker starts no transaction.
  */
 static void
 worker_sleep(long timeout_ms, const char *activity)
 {
-	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
-
-	if (timeout_ms >= 0)
-		events |= WL_TIMEOUT;
+	TimestampTz deadline = 0;
 
 	tf_worker_set_activity(activity, NULL, 0);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	(void) WaitLatch(MyLatch, events, timeout_ms, PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
+	if (timeout_ms >= 0)
+		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	for (;;)
+	{
+		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+		long		remaining_ms = -1;
+
+		if (timeout_ms >= 0)
+		{
+			remaining_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			if (remaining_ms <= 0)
+				break;
+			events |= WL_TIMEOUT;
+		}
+
+		(void) WaitLatch(MyLatch, events, remaining_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+
+		if (ConfigReloadPending || tf_worker_take_wake())
+			break;
+	}
 }
 
 /*
@@ -500,6 +525,7 @@ tf_worker_main(Datum main_arg)
 		const char *activity;
 
 		CHECK_FOR_INTERRUPTS();
+		(void) tf_worker_take_wake();
 
 		if (ConfigReloadPending)
 		{

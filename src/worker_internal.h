@@ -51,6 +51,7 @@ typedef enum TfSyncSlotState
 typedef struct TfSyncSlot
 {
 	TfSyncSlotState state;
+	uint64		request_key;	/* unique for the life of the server */
 	int64		run_id;			/* sync_runs.id, allocated by tf_sync() */
 	char		resporg[TF_RESPORG_LEN + 1];
 	int32		page_size;		/* 0: the registry's default page size */
@@ -80,8 +81,10 @@ typedef struct TfWorkerShared
 
 	/* The running worker; pid 0 when none is attached. */
 	pid_t		pid;
+	bool		wake_pending;	/* set by tf_worker_wake(), cleared by the worker */
 	int			pgprocno;
 	Oid			database_id;
+	Oid			extension_id;	/* the extension the queued requests belong to */
 	TimestampTz started_at;
 	int64		starts;			/* worker starts since the server started */
 
@@ -99,8 +102,13 @@ typedef struct TfWorkerShared
 
 	TfWarningDay warnings[TF_WARNING_SLOTS];
 
-	/* tf_sync() waits on this; the worker broadcasts on each slot change. */
+	/*
+	 * tf_sync() waits on this; the worker broadcasts on each slot change.
+	 * Slots are found by request key, because run ids start again at 1 when
+	 * the extension is created again.
+	 */
 	ConditionVariable sync_cv;
+	uint64		last_request_key;
 	TfSyncSlot	slots[TF_SYNC_SLOTS];
 } TfWorkerShared;
 
@@ -110,5 +118,6 @@ extern TfWorkerShared *tf_worker_shared;
 extern void tf_worker_set_activity(const char *activity, const char *resporg,
 								   int64 run_id);
 extern void tf_worker_set_progress(int32 pages, int64 numbers);
+extern bool tf_worker_take_wake(void);
 
 #endif							/* TOLL_FREE_WORKER_INTERNAL_H */

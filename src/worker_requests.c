@@ -12,7 +12,7 @@
  * RespOrg that is still queued gets the queued run's id instead of a slot of
  * its own.
  *
- * Requests live in shared memory only: a server restart forgets the queued
+ * Requests live in shared memory only.  A server restart loses the queued
  * ones (their callers are gone too), and a worker that exits mid-run leaves
  * a running slot that its successor marks failed.
  *
@@ -33,6 +33,9 @@
 
 /* The requesting role of the claimed run; TfSyncRun points into it. */
 static NameData claimed_requested_by;
+
+/* The request key of the claimed run. */
+static uint64 claimed_request_key;
 
 /*
  * find_queued
@@ -80,17 +83,17 @@ find_reusable(void)
 }
 
 /*
- * find_run
- *		The slot of a run id, or NULL.  Caller holds the spinlock.
+ * find_request
+ *		The slot of a request key, or NULL.  Caller holds the spinlock.
  */
 static TfSyncSlot *
-find_run(int64 run_id)
+find_request(uint64 request_key)
 {
 	for (int i = 0; i < TF_SYNC_SLOTS; i++)
 	{
 		TfSyncSlot *slot = &tf_worker_shared->slots[i];
 
-		if (slot->state != TF_SYNC_SLOT_FREE && slot->run_id == run_id)
+		if (slot->state != TF_SYNC_SLOT_FREE && slot->request_key == request_key)
 			return slot;
 	}
 
@@ -99,16 +102,16 @@ find_run(int64 run_id)
 
 /*
  * tf_sync_request_enqueue
- *		Queue a sync of a RespOrg for the worker; returns the run id.
+ *		Queue a sync of a RespOrg for the worker; returns the request key.
  *
- * page_size 0 asks for the registry's default page size.  Must be called in
+ * page_size 0 requests the registry's default page size.  Must be called in
  * a transaction (the run id comes from a sequence).
  */
-int64
+uint64
 tf_sync_request_enqueue(const char *resporg, int32 page_size)
 {
 	TfSyncSlot *slot;
-	int64		run_id = 0;
+	uint64		request_key = 0;
 	int64		new_run_id;
 	NameData	requested_by;
 
@@ -116,11 +119,11 @@ tf_sync_request_enqueue(const char *resporg, int32 page_size)
 	SpinLockAcquire(&tf_worker_shared->mutex);
 	slot = find_queued(resporg, page_size);
 	if (slot != NULL)
-		run_id = slot->run_id;
+		request_key = slot->request_key;
 	SpinLockRelease(&tf_worker_shared->mutex);
 
-	if (run_id != 0)
-		return run_id;
+	if (request_key != 0)
+		return request_key;
 
 	/*
 	 * Look up the id and the role name before taking the spinlock: both may
@@ -132,17 +135,18 @@ tf_sync_request_enqueue(const char *resporg, int32 page_size)
 	SpinLockAcquire(&tf_worker_shared->mutex);
 	slot = find_queued(resporg, page_size);
 	if (slot != NULL)
-		run_id = slot->run_id;
+		request_key = slot->request_key;
 	else if ((slot = find_reusable()) != NULL)
 	{
 		memset(slot, 0, sizeof(TfSyncSlot));
 		slot->state = TF_SYNC_SLOT_QUEUED;
+		slot->request_key = ++tf_worker_shared->last_request_key;
 		slot->run_id = new_run_id;
 		strlcpy(slot->resporg, resporg, sizeof(slot->resporg));
 		slot->page_size = page_size;
 		slot->requested_by = requested_by;
 		slot->requested_at = GetCurrentTimestamp();
-		run_id = new_run_id;
+		request_key = slot->request_key;
 	}
 	SpinLockRelease(&tf_worker_shared->mutex);
 
@@ -155,20 +159,20 @@ tf_sync_request_enqueue(const char *resporg, int32 page_size)
 				 errhint("Wait for the queued syncs to finish; see toll_free.worker_status.")));
 
 	tf_worker_wake();
-	return run_id;
+	return request_key;
 }
 
 /*
  * tf_sync_request_lookup
- *		Copy the slot of a run; false when no slot holds it any more.
+ *		Copy the slot of a request; false when no slot contains it any more.
  */
 bool
-tf_sync_request_lookup(int64 run_id, TfSyncSlot *copy)
+tf_sync_request_lookup(uint64 request_key, TfSyncSlot *copy)
 {
 	TfSyncSlot *slot;
 
 	SpinLockAcquire(&tf_worker_shared->mutex);
-	slot = find_run(run_id);
+	slot = find_request(request_key);
 	if (slot != NULL)
 		memcpy(copy, slot, sizeof(TfSyncSlot));
 	SpinLockRelease(&tf_worker_shared->mutex);
@@ -178,14 +182,14 @@ tf_sync_request_lookup(int64 run_id, TfSyncSlot *copy)
 
 /*
  * tf_sync_request_wait
- *		Wait until a run has finished or timeout_ms passed (-1: no limit),
- *		then copy its slot.  False when no slot holds the run any more.
+ *		Wait until a request's run has finished or timeout_ms passed (-1: no
+ *		limit), then copy its slot.  False when no slot contains it any more.
  *
  * The wait is interruptible: a cancel or statement_timeout ends it with the
  * usual error, and the run goes on in the worker.
  */
 bool
-tf_sync_request_wait(int64 run_id, long timeout_ms, TfSyncSlot *copy)
+tf_sync_request_wait(uint64 request_key, long timeout_ms, TfSyncSlot *copy)
 {
 	TimestampTz deadline = 0;
 	bool		found;
@@ -199,7 +203,7 @@ tf_sync_request_wait(int64 run_id, long timeout_ms, TfSyncSlot *copy)
 	{
 		long		sleep_ms = -1;
 
-		found = tf_sync_request_lookup(run_id, copy);
+		found = tf_sync_request_lookup(request_key, copy);
 		if (!found || copy->state == TF_SYNC_SLOT_DONE ||
 			copy->state == TF_SYNC_SLOT_FAILED)
 			break;
@@ -247,6 +251,7 @@ tf_sync_request_claim(TfSyncRun *run)
 		strlcpy(run->resporg, oldest->resporg, sizeof(run->resporg));
 		run->page_size = oldest->page_size;
 		claimed_requested_by = oldest->requested_by;
+		claimed_request_key = oldest->request_key;
 	}
 	SpinLockRelease(&tf_worker_shared->mutex);
 
@@ -269,7 +274,7 @@ tf_sync_request_finish(const TfSyncRun *run)
 	TfSyncSlot *slot;
 
 	SpinLockAcquire(&tf_worker_shared->mutex);
-	slot = find_run(run->run_id);
+	slot = find_request(claimed_request_key);
 	if (slot != NULL && slot->state == TF_SYNC_SLOT_RUNNING)
 	{
 		slot->state = run->succeeded ? TF_SYNC_SLOT_DONE : TF_SYNC_SLOT_FAILED;
@@ -311,4 +316,40 @@ tf_sync_requests_fail_running(const char *reason)
 	SpinLockRelease(&tf_worker_shared->mutex);
 
 	ConditionVariableBroadcast(&tf_worker_shared->sync_cv);
+}
+
+/*
+ * tf_sync_requests_adopt_extension
+ *		In the worker: note the extension the requests are for.  When it is
+ *		a new one (the extension was dropped and created again), the queued
+ *		requests are failed: their run ids came from the old sequence.
+ */
+void
+tf_sync_requests_adopt_extension(Oid extension_id)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		failed_any = false;
+
+	SpinLockAcquire(&tf_worker_shared->mutex);
+	if (OidIsValid(tf_worker_shared->extension_id) &&
+		tf_worker_shared->extension_id != extension_id)
+	{
+		for (int i = 0; i < TF_SYNC_SLOTS; i++)
+		{
+			TfSyncSlot *slot = &tf_worker_shared->slots[i];
+
+			if (slot->state != TF_SYNC_SLOT_QUEUED)
+				continue;
+			slot->state = TF_SYNC_SLOT_FAILED;
+			slot->finished_at = now;
+			strlcpy(slot->error, "the extension was created again before the run started",
+					sizeof(slot->error));
+			failed_any = true;
+		}
+	}
+	tf_worker_shared->extension_id = extension_id;
+	SpinLockRelease(&tf_worker_shared->mutex);
+
+	if (failed_any)
+		ConditionVariableBroadcast(&tf_worker_shared->sync_cv);
 }

@@ -6,9 +6,10 @@
  *		reported.
  *
  * Due times come from toll_free.sync_runs, so a restarted worker neither
- * syncs everything at once nor forgets a sync that failed: a RespOrg is due
- * toll_free.sync_interval after its last run started, or TF_SYNC_RETRY_DELAY
- * after a failed one, and at once when it has never been synced.
+ * syncs everything at once nor skips the retry of a sync that failed.  A
+ * RespOrg is due toll_free.sync_interval after its last run started, or
+ * TF_SYNC_RETRY_DELAY after a failed one, and at once when it has never been
+ * synced.
  *
  *-------------------------------------------------------------------------
  */

@@ -81,6 +81,7 @@ tf_worker_wake(void)
 		return;
 
 	SpinLockAcquire(&tf_worker_shared->mutex);
+	tf_worker_shared->wake_pending = true;
 	if (tf_worker_shared->pid != 0)
 		pgprocno = tf_worker_shared->pgprocno;
 	SpinLockRelease(&tf_worker_shared->mutex);
@@ -92,6 +93,24 @@ tf_worker_wake(void)
 	 */
 	if (pgprocno >= 0)
 		SetLatch(&ProcGlobal->allProcs[pgprocno].procLatch);
+}
+
+/*
+ * tf_worker_take_wake
+ *		In the worker: whether tf_worker_wake() was called since the last
+ *		call of this function.
+ */
+bool
+tf_worker_take_wake(void)
+{
+	bool		pending;
+
+	SpinLockAcquire(&tf_worker_shared->mutex);
+	pending = tf_worker_shared->wake_pending;
+	tf_worker_shared->wake_pending = false;
+	SpinLockRelease(&tf_worker_shared->mutex);
+
+	return pending;
 }
 
 /*

@@ -177,9 +177,9 @@ run_tuple(TupleDesc tupdesc, const TfSyncSlot *slot)
  *		timeout interval DEFAULT '5 min', page_size int DEFAULT NULL)
  *		RETURNS toll_free.sync_runs.
  *
- * Asks the worker to sync a RespOrg now and returns the run as it stands:
- * 'queued' at once, or with wait, its outcome ('done' or 'failed'), or
- * 'queued'/'running' when the timeout passed first.  The request takes
+ * Asks the worker to sync a RespOrg now and returns the run: 'queued' at
+ * once, or with wait, its outcome ('done' or 'failed'), or 'queued' or
+ * 'running' when the timeout passed first.  The request takes
  * effect at once; a rollback of the caller does not withdraw it.
  */
 Datum
@@ -189,7 +189,7 @@ tf_sync(PG_FUNCTION_ARGS)
 	bool		wait;
 	long		timeout_ms = TF_SYNC_DEFAULT_TIMEOUT_MS;
 	int32		page_size;
-	int64		run_id;
+	uint64		request_key;
 	TfSyncSlot	slot;
 	TupleDesc	tupdesc;
 	bool		found;
@@ -207,25 +207,25 @@ tf_sync(PG_FUNCTION_ARGS)
 		elog(ERROR, "tf_sync must return toll_free.sync_runs");
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	run_id = tf_sync_request_enqueue(resporg, page_size);
+	request_key = tf_sync_request_enqueue(resporg, page_size);
 
 	if (wait)
-		found = tf_sync_request_wait(run_id, timeout_ms, &slot);
+		found = tf_sync_request_wait(request_key, timeout_ms, &slot);
 	else
-		found = tf_sync_request_lookup(run_id, &slot);
+		found = tf_sync_request_lookup(request_key, &slot);
 
 	/* Only 32 newer requests could have taken the slot in the meantime. */
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("sync %lld is no longer tracked by the toll_free worker",
-						(long long) run_id),
+				 errmsg("the sync of RespOrg %s is no longer tracked by the toll_free worker",
+						resporg),
 				 errhint("Look it up in toll_free.sync_runs.")));
 
 	if (wait && (slot.state == TF_SYNC_SLOT_QUEUED || slot.state == TF_SYNC_SLOT_RUNNING))
 		ereport(NOTICE,
 				(errmsg("sync %lld of RespOrg %s has not finished within the timeout",
-						(long long) run_id, resporg),
+						(long long) slot.run_id, resporg),
 				 errhint("Its outcome will appear in toll_free.sync_runs.")));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(run_tuple(tupdesc, &slot)));
@@ -352,9 +352,10 @@ wake_at_commit_callback(XactEvent event, void *arg)
 
 /*
  * tf_worker_wake_at_commit
- *		SQL: tf_worker_wake(): wake the worker when this transaction commits
- *		(CREATE EXTENSION calls it, so the worker sees the new tables at
- *		once instead of at its next periodic look).
+ *		SQL: tf_worker_wake(): wake the worker when this transaction commits.
+ *
+ * CREATE EXTENSION calls it, so the worker finds the new tables at once
+ * instead of at its next periodic check.
  */
 Datum
 tf_worker_wake_at_commit(PG_FUNCTION_ARGS)

@@ -114,6 +114,15 @@ ok((grep { $_->{path} =~ m{^/sys/req/} } sim_requests()), 'pending page 3: reque
 is(psql_value("SELECT status FROM toll_free.numbers WHERE number = '8005550077'"), 'RESERVED',
 	'pending page 3: the change was applied');
 
+# A throttled page (429 with Retry-After) is sent again after the wait.
+admin_delete('/faults');
+admin_post('/faults?path=/num/rck&kind=throttle&retry_after=1&page=3&count=1');
+my $throttled = sync_now($page_size);
+is($throttled->{state}, 'done', 'throttled page 3: the run is done') or diag($throttled->{error});
+is($throttled->{pages}, 5, 'throttled page 3: five pages were read');
+is(scalar(grep { $_->{path} =~ m{^/num/rck/} && $_->{status} == 429 } sim_requests()), 1,
+	'throttled page 3: the simulator answered 429 once');
+
 # The worker survived all of it.
 is(psql_value("SELECT pid FROM pg_stat_activity WHERE backend_type = 'toll_free worker'"),
 	$worker_pid, 'the same worker process ran every sync');

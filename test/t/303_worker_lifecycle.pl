@@ -44,10 +44,16 @@ ok(wait_until(sub { psql_value('SELECT state FROM toll_free.worker_status') eq '
 	'worker_status shows it idle');
 is(psql_value("SELECT database FROM toll_free.worker_status"), 'toll_free', 'worker_status names its database');
 
-# Idle means no statements: with autovacuum off, no transaction commits in
-# the worker's database while it sleeps (this test queries from "postgres").
-set_and_reload('ALTER SYSTEM SET autovacuum = off');
-sleep 2;
+# Idle means no statements: with autovacuum off and the request queue's
+# safety poll an hour away, no transaction commits in the worker's database
+# while it sleeps (this test queries from "postgres").
+set_and_reload("ALTER SYSTEM SET autovacuum = off; ALTER SYSTEM SET toll_free.queue_poll_interval = '1h'");
+ok(wait_until(sub {
+	psql_value("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'", db => 'postgres') == 0
+}, 60), 'no autovacuum worker runs');
+
+# The queue's poll that was due under the old 10-second interval runs first.
+sleep 11;
 my $xacts = sub {
 	psql_value("SELECT pg_stat_force_next_flush(); SELECT xact_commit FROM pg_stat_database WHERE datname = 'toll_free'",
 		db => 'postgres');
@@ -58,7 +64,7 @@ sleep 4;
 is($xacts->(), $commits_before, 'an idle worker commits no transaction');
 is(psql_value("SELECT state_change FROM pg_stat_activity WHERE pid = $pid", db => 'postgres'), $state_change,
 	'an idle worker reports no activity');
-set_and_reload('ALTER SYSTEM RESET autovacuum');
+set_and_reload('ALTER SYSTEM RESET autovacuum; ALTER SYSTEM RESET toll_free.queue_poll_interval');
 
 # SIGHUP: new sync targets are synced on schedule, an invalid entry is skipped.
 set_and_reload("ALTER SYSTEM SET toll_free.sync_targets = 'ruc02, BAD!, RUC02'");
