@@ -102,8 +102,14 @@ admin('POST', '/faults?path=/num/tfn/reserve&method=POST&kind=pending&ms=600000&
 psql("SET toll_free.pending_wait = 0;\n"
 	  . "SELECT toll_free.tf_reserve('8005550199', 'Fault Matrix', '7325550100')");
 admin('DELETE', '/faults');
-my $pending_req_id = psql_value(
-	"SELECT registry_req_id FROM toll_free.requests WHERE registry_req_id IS NOT NULL ORDER BY id DESC LIMIT 1");
+# The call raised TF008, so its requests row arrives through the worker,
+# which stores rows of rolled-back registry calls.
+my $pending_req_id = '';
+wait_until(sub {
+	$pending_req_id = psql_value(
+		"SELECT coalesce(max(registry_req_id), '') FROM toll_free.requests WHERE '8005550199' = ANY (numbers::text[])");
+	$pending_req_id ne '';
+}, 15);
 ok($pending_req_id, 'a pending reservation gave a registry request id');
 
 # Functions: name, SQL (given the cell number), the request path and method
