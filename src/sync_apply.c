@@ -165,6 +165,17 @@ tf_sync_apply(TfSyncRun *run, bool record_new)
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "analyzing the staging table failed: %s", SPI_result_code_string(rc));
 
+	/*
+	 * Every join below pairs whole tables, where a nested loop is never the
+	 * right plan.  It is chosen when the statistics of toll_free.numbers say
+	 * it is empty (analyzed before the first load), and then the NOT EXISTS
+	 * of the insert rescans the table, its new rows included, once per
+	 * staged row: 14 s instead of 0.5 s for 40,000 numbers.
+	 */
+	rc = SPI_execute("SET LOCAL enable_nestloop = off", false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "setting enable_nestloop failed: %s", SPI_result_code_string(rc));
+
 	run->changed = run_statement(changed_sql, SPI_OK_INSERT, 3, values);
 
 	if (record_new)
