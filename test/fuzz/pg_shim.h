@@ -4,11 +4,11 @@
  *		The few backend services the response parsers use, for fuzzing them
  *		outside a server.
  *
- * pg_shim.c implements memory contexts (every allocation is tracked and
- * freed when its context is reset, and reset callbacks run as in the
- * backend), ereport/elog (an ERROR jumps back to the harness with its
- * SQLSTATE), lists, and UTF-8 checks for a UTF-8 server encoding.  A
- * harness brackets each input with SHIM_RUN:
+ * pg_shim.c implements memory contexts, ereport/elog, lists and the UTF-8
+ * checks of a UTF-8 server encoding.  Every allocation is tracked and freed
+ * when its context is reset, and reset callbacks run as in the backend.  An
+ * ERROR jumps back to the harness with its SQLSTATE.  A harness brackets
+ * each input with SHIM_RUN:
  *
  *		int sqlstate = SHIM_RUN(parse_input(data, size));
  *
@@ -35,7 +35,7 @@ extern void shim_end(void);
 /*
  * Abort (so that libFuzzer keeps the input) unless sqlstate is 0 or one of
  * the listed codes, which end with 0.  An ERROR without an errcode is
- * XX000, which the project never raises for bad input.
+ * XX000, which the project must not raise for bad input.
  */
 extern void shim_require_sqlstate(int sqlstate, const char *target, const int *allowed);
 

@@ -6,10 +6,10 @@
  *		them.
  *
  * The input is a sequence of pages separated by the bytes "\n==\n".  Each
- * page gets a fresh parser whose rows must follow the startKey (the
- * previous page's nextKey, tf_rck_parser_set_after), and the loop stops at
- * the first page without a nextKey, at an error, or, as rck.c does, at a
- * nextKey that does not follow its startKey.  The target aborts when:
+ * page gets a fresh parser whose rows must follow the startKey, which is
+ * the previous page's nextKey (tf_rck_parser_set_after).  The loop stops at
+ * the first page without a nextKey or at an error.  As in rck.c, a nextKey
+ * that does not follow its startKey is an error.  The target aborts when:
  *
  *	 - an ERROR other than 2200M, 2200N, 22021 or 54000 is raised;
  *	 - the rows delivered over all pages do not strictly ascend, which is

@@ -12,8 +12,8 @@
  *	   too deep), 22021 (not UTF-8) or 54000 (too large);
  *	 - the outcome depends on where the body was cut: the same document fed
  *	   whole must be accepted or rejected alike and, when accepted, give the
- *	   same root and as many numbers (a rejection may name another fault,
- *	   since a piece can show one fault before the next piece shows another);
+ *	   same root and as many numbers.  A rejection may name another fault,
+ *	   because one piece can show a fault before a later piece shows another;
  *	 - streaming the numbers to a callback changes the outcome.
  *
  *-------------------------------------------------------------------------

@@ -33,9 +33,9 @@ ALLOWED = ("08", "TF009", "TF003")
 # before a call reserves it (TF001), a spare racing a reserve of the same
 # number (TF004 stale version, TF007 wrong status).
 BUSINESS = ("TF001", "TF004", "TF007")
-# Growth allowed after warm-up, in kB.  NOTE: a guess that leaves room for
-# allocator noise; a leak of a few hundred bytes per call exceeds it within
-# minutes at this call rate.
+# Growth allowed after warm-up, in kB.  NOTE: this is a guess that leaves
+# room for allocator noise.  A leak of a few hundred bytes per call exceeds
+# it within minutes at this call rate.
 GROWTH_LIMIT_KB = 4096
 
 
