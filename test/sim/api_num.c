@@ -423,8 +423,9 @@ in_list(const uint64_t *list, int n, uint64_t num)
 
 /*
  * Whether a run of len numbers from base can all go to me: same NPA, each
- * spare for me, each matching the pattern (if any), none already found and
- * none in the test range that random searches keep out of.
+ * spare for me, each matching the pattern (if any) with an exchange code
+ * that exists in the NANP, none already found and none in the test range that
+ * random searches keep out of.
  */
 static bool
 run_available(const SearchSpec *spec, uint64_t base, int len, int me,
@@ -436,6 +437,9 @@ run_available(const SearchSpec *spec, uint64_t base, int len, int me,
 		int			npa = (int) (num / 10000000);
 
 		if (!npa_is_open(npa) || (spec->npa && npa != spec->npa))
+			return false;
+		/* no NANP exchange code (NXX) starts with 0 or 1 */
+		if ((num / 1000000) % 10 < 2)
 			return false;
 		if (num / 10000000 != base / 10000000)
 			return false;
@@ -509,7 +513,7 @@ search_core(const SearchSpec *spec, int me, int64_t now, uint64_t *found)
 		for (int tries = 0; tries < 2000 && nfound + run <= spec->qty; tries++)
 		{
 			int			npa = spec->npa ? spec->npa : open_npas[rng_below(&search_rng, n_open_npas)];
-			uint64_t	base = (uint64_t) npa * 10000000ULL + rng_below(&search_rng, 10000000ULL);
+			uint64_t	base = (uint64_t) npa * 10000000ULL + 2000000ULL + rng_below(&search_rng, 8000000ULL);
 
 			if (run_available(spec, base, run, me, now, found, nfound))
 				for (int j = 0; j < run; j++)

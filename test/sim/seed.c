@@ -342,10 +342,11 @@ seed_store(uint64_t seed, long numbers)
 		fixed_ro[i] = ros[i < nros ? i : 0];
 
 	store_reserve_capacity((uint32_t) numbers + 1024);
+	/* Exchange codes (NXX) start with 2-9 in the NANP, so lines start at 2000000. */
 	while (made < numbers)
 	{
 		int			npa = open_npas[rng_below(&rng, n_open_npas)];
-		uint64_t	num = (uint64_t) npa * 10000000ULL + rng_below(&rng, 10000000ULL);
+		uint64_t	num = (uint64_t) npa * 10000000ULL + 2000000ULL + rng_below(&rng, 8000000ULL);
 		uint64_t	h = rng_next(&rng);
 		unsigned	mix = (unsigned) (h % 1000);
 		unsigned	share = (unsigned) ((h >> 40) % 1000);
