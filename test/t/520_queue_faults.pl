@@ -77,7 +77,7 @@ system("${server}pg_ctl -D $ENV{PGDATA} -w -l $ENV{TOLL_FREE_SANDBOX_DIR}/postgr
   or die "restart after immediate shutdown failed";
 ok(wait_until(sub { (psql('SELECT 1'))[0] == 0 }, 60), 'server back after immediate shutdown');
 
-ok(wait_until(sub { finished_count() == $batch }, 120 + $batch / 20),
+ok(wait_until(sub { finished_count() == $batch }, 240 + $batch / 10),
 	'every queued request finished');
 admin_delete('/faults');
 
