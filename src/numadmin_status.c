@@ -279,9 +279,12 @@ tf_request_status(PG_FUNCTION_ARGS)
 			values[4] = numbers_of(&ex.response);
 	}
 	else if (!ex.outcome.transport_failed && ex.outcome.error_response != NULL &&
-			 !(ex.outcome.http_status == 404))
+			 ex.outcome.http_status != 404 && ex.outcome.http_status < 500)
 	{
-		/* The original request's final response was a refusal. */
+		/*
+		 * The original request's final response was a refusal.  A 5xx is the
+		 * status request's own failure and raises below, like a 404.
+		 */
 		tf_failed_outcome(&ex, &outcome);
 		settle_local_rows(registry_req_id, &outcome);
 		values[1] = "failed";
