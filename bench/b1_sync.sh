@@ -2,7 +2,7 @@
 #
 # bench/b1_sync.sh: B1, inventory sync of a RespOrg with about 1,000,000
 # numbers.  Runs inside test/sandbox with TOLL_FREE_SIM_NUMBERS set so that
-# RUC01 holds about a million numbers (bench/run uses 2,500,000).
+# RUC01 holds about a million numbers (bench/run sets it).
 #
 # Each run measures, from an empty table each time:
 #   - the worker: tf_sync('RUC01', wait => true) into toll_free.numbers
@@ -28,13 +28,12 @@ csv="$TOLL_FREE_SANDBOX_DIR/inventory-$resporg.csv"
 
 ensure_extension
 
-# NOTE: once autovacuum has analyzed toll_free.numbers while it was empty
-# (after the TRUNCATE between runs), the apply step of the next sync plans
-# the NOT EXISTS check of its INSERT against numbers as a nested loop over a
-# sequential scan, and a 1,000,000-number sync ran for over 15 minutes
-# instead of seconds.  Autovacuum stays off on the inventory tables here,
-# so every run starts as a fresh installation does, from never-analyzed
-# tables.
+# NOTE: autovacuum analyzed toll_free.numbers while it was empty, after the
+# TRUNCATE between runs.  The next sync's apply step then ran for over 15
+# minutes instead of seconds, scanning numbers sequentially inside its
+# INSERT ... WHERE NOT EXISTS.  Autovacuum stays off on the inventory tables
+# here, so every run starts from never-analyzed tables, as a fresh
+# installation does.
 psql_at -c 'ALTER TABLE toll_free.numbers SET (autovacuum_enabled = off)' \
 	-c 'ALTER TABLE toll_free.number_history SET (autovacuum_enabled = off)'
 
@@ -93,6 +92,8 @@ sample_memory() {
 sync_times=()
 copy_times=()
 script_times=()
+download_times=()
+apply_times=()
 growth=()
 hwm_growth=()
 script_rss=()
@@ -125,6 +126,14 @@ for ((run = 1; run <= runs; run++)); do
 	anon_peak=$(awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }' "$samples")
 	hwm=$(proc_kb "$pid" VmHWM)
 	sync_times+=("$seconds")
+
+	# The worker logs its split of the time just after the commit that
+	# tf_sync waits for.
+	sleep 0.5
+	read -r download apply <<<"$(grep -A1 "inventory sync .* of RespOrg $resporg done" "$TOLL_FREE_SANDBOX_DIR/postgres.log" |
+		sed -n 's/.*Download \([0-9.]*\) s.*apply \([0-9.]*\) s.*/\1 \2/p' | tail -1)"
+	download_times+=("${download:-nan}")
+	apply_times+=("${apply:-nan}")
 	growth+=("$(calc "($anon_peak - $anon_before) / 1024")")
 	hwm_growth+=("$(calc "($hwm - $rss_before) / 1024")")
 	sync_rows=$seen
@@ -163,6 +172,8 @@ differ=$(psql_at -c 'SET search_path = public, toll_free' -c "SELECT count(*) FR
 pages=$(psql_at -c 'SELECT pages FROM toll_free.sync_runs ORDER BY id DESC LIMIT 1')
 
 read -r sync_med sync_min sync_max <<<"$(stats "${sync_times[@]}")"
+read -r download_med download_min download_max <<<"$(stats "${download_times[@]}")"
+read -r apply_med apply_min apply_max <<<"$(stats "${apply_times[@]}")"
 read -r copy_med copy_min copy_max <<<"$(stats "${copy_times[@]}")"
 read -r script_med script_min script_max <<<"$(stats "${script_times[@]}")"
 read -r growth_med growth_min growth_max <<<"$(stats "${growth[@]}")"
@@ -200,6 +211,8 @@ summary "B1 worker memory growth (private, peak)" "$(fmt 1 "$growth_max") MB" "s
 		[ "$v_copy" = met ] || printf ', over by %s%%' "$(fmt 0 "$(calc "($vs_copy / 1.5 - 1) * 100")")")."
 	echo "- Worker against the baseline script: $(fmt 2 "$vs_script") times as fast (target: at least 3): **$v_script**$(
 		[ "$v_script" = met ] || printf ', short by %s%%' "$(fmt 0 "$(calc "(1 - $vs_script / 3) * 100")")")."
+	echo "- The worker's log splits its time into download (with parsing and the load into its staging table),"
+	echo "  $(fmt 2 "$download_med") s ($(fmt 2 "$download_min")-$(fmt 2 "$download_max")), and apply, $(fmt 2 "$apply_med") s ($(fmt 2 "$apply_min")-$(fmt 2 "$apply_max"))."
 	echo "- Worker memory: private memory (RssAnon) grew by $(fmt 1 "$growth_med") MB at its peak ($(fmt 1 "$growth_min")-$(fmt 1 "$growth_max")),"
 	echo "  target under 64 MB: **$v_mem**.  VmHWM rose $(fmt 1 "$hwm_med") MB ($(fmt 1 "$hwm_min")-$(fmt 1 "$hwm_max")) above VmRSS before the"
 	echo "  run; that figure also counts shared buffers the worker touched for the first time."

@@ -64,7 +64,7 @@ class Registry:
         self.requests += 1
         response = self.conn.getresponse()
         if response.status != 200:
-            raise RuntimeError("%s %s answered HTTP %d: %s"
+            raise RuntimeError("%s %s failed with HTTP %d: %s"
                                % (method, path, response.status, response.read()[:300]))
         return response
 
