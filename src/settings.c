@@ -57,7 +57,7 @@ int			tf_queue_max_in_flight = 4;
 int			tf_queue_max_attempts = 5;
 int			tf_queue_cap = 100000;
 int			tf_queue_retention_s = 7 * 24 * 3600;
-int			tf_queue_poll_interval_s = 10;
+int			tf_queue_poll_interval_s = 60;
 
 /*
  * check_registry_url
@@ -393,9 +393,9 @@ define_queue_settings(void)
 
 	DefineCustomIntVariable("toll_free.queue_poll_interval",
 							"Interval of the worker's safety poll for queued rows it was not woken for.",
-							NULL,
+							"The poll is the only statement an idle worker runs.",
 							&tf_queue_poll_interval_s,
-							10,
+							60,
 							1,
 							3600,
 							PGC_SIGHUP,
