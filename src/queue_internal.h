@@ -104,7 +104,9 @@ typedef enum TfQueueEffect
 
 extern TfQueueEffect tf_queue_check_effect(TfQueueOp op, const char *number,
 										   Jsonb *arguments,
-										   StringInfo result_json);
+										   StringInfo result_json,
+										   StringInfo number_answer);
+extern void tf_queue_query_number(const char *number, StringInfo body);
 
 /* queue_xml.c */
 

@@ -480,7 +480,9 @@ query_registry(const char *path, StringInfo body)
  * tf_queue_check_effect
  *		Look at the registry, read-only, to learn whether a request whose
  *		outcome is unknown took effect.  What the look returned goes to
- *		result_json.  Raises when the registry cannot be asked.
+ *		result_json; when the look was a query of the number, its raw answer
+ *		(a numInfo document) also goes to number_answer, else number_answer
+ *		is left empty.  Raises when the registry cannot be asked.
  *
  * Reserve, spare and change RespOrg are visible in the number's status and
  * controlling RespOrg.  A disconnect effective NOW shows in the status; one
@@ -491,7 +493,7 @@ query_registry(const char *path, StringInfo body)
  */
 TfQueueEffect
 tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
-					  StringInfo result_json)
+					  StringInfo result_json, StringInfo number_answer)
 {
 	StringInfoData body;
 	TfQueueAnswer answer;
@@ -501,6 +503,7 @@ tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
 
 	initStringInfo(&body);
 	resetStringInfo(result_json);
+	resetStringInfo(number_answer);
 
 	by_record = (op == TF_OP_COPY_RECORD ||
 				 (op == TF_OP_DISCONNECT && effective && strcmp(effective, "NOW") != 0));
@@ -523,8 +526,8 @@ tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
 	}
 
 	path = psprintf("/num/tfn/query/tfn/%s", number);
-	query_registry(path, &body);
-	tf_queue_parse_answer(body.data, body.len, &answer);
+	query_registry(path, number_answer);
+	tf_queue_parse_answer(number_answer->data, number_answer->len, &answer);
 	if (!answer.parsed || answer.status == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
@@ -579,4 +582,15 @@ tf_queue_fetch_version(const char *number)
 				 errmsg("registry answered a number query without a recVersionId"),
 				 errdetail("Number %s.", number)));
 	return answer.rec_version_id;
+}
+
+/*
+ * tf_queue_query_number
+ *		Query one number (GET /num/tfn/query/tfn/{num}) and return the raw
+ *		numInfo answer in body; raises when the registry cannot be asked.
+ */
+void
+tf_queue_query_number(const char *number, StringInfo body)
+{
+	query_registry(psprintf("/num/tfn/query/tfn/%s", number), body);
 }

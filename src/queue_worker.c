@@ -40,12 +40,14 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "queue.h"
 #include "dialect.h"
 #include "errors.h"
+#include "numadmin.h"
 #include "queue_internal.h"
 #include "registry.h"
 #include "settings.h"
@@ -89,6 +91,15 @@ typedef struct Outcome
 	const char *registry_code;
 	const char *registry_req_id;
 	long		delay_ms;		/* before the next attempt or check */
+
+	/*
+	 * A registry answer with a numResult or numInfo of the number, written
+	 * through to toll_free.numbers when the request is done (NULL: none).
+	 * partial: a numResult, whose absent fields keep their stored values.
+	 */
+	const char *through_body;
+	size_t		through_len;
+	bool		through_partial;
 } Outcome;
 
 /* One queued request the worker holds (in flight or being checked). */
@@ -262,13 +273,134 @@ request_status(const TfHttpRequest *req, StringInfo body)
  */
 
 /*
- * write_outcome
- *		Write a row's new state in its own transaction, with a NOTIFY when
- *		the request finished.
+ * query_disconnected_number
+ *		A disconnect answers with a recResponse, which does not show the
+ *		number's new status.  When the disconnect was effective NOW, query
+ *		the number (one read-only call, outside any transaction) so that
+ *		write_through() has its numInfo.  A disconnect effective later
+ *		changes the number only at that time, which the next sync sees.
+ *		A failed query is logged and skipped.
  */
 static void
-write_outcome(int64 id, const char *state, bool finished, const Outcome *out)
+query_disconnected_number(QueueSlot *slot, Outcome *out)
 {
+	MemoryContext old;
+	const char *effective;
+
+	if (slot->op != TF_OP_DISCONNECT || slot->number == NULL || slot->arguments == NULL)
+		return;
+	effective = tf_queue_arg(slot->arguments, "effective");
+	if (effective != NULL && strcmp(effective, "NOW") != 0)
+		return;
+
+	old = MemoryContextSwitchTo(slot->cxt);
+	PG_TRY();
+	{
+		StringInfoData body;
+
+		initStringInfo(&body);
+		tf_queue_query_number(slot->number, &body);
+		out->through_body = body.data;
+		out->through_len = body.len;
+		out->through_partial = false;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = catch_error();
+
+		ereport(WARNING,
+				(errmsg("could not query number %s after queued disconnect %lld: %s",
+						slot->number, (long long) slot->id, edata->message),
+				 errdetail("The disconnect is done; the next sync updates the number in toll_free.numbers.")));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * write_through
+ *		Write what the registry returned about a done request's number into
+ *		toll_free.numbers and number_history, so the inventory shows queued
+ *		work before the next sync.  Runs inside the outcome transaction, in
+ *		a subtransaction: a failure here is logged and leaves the outcome as
+ *		it is, because the registry did carry the request out.
+ */
+static void
+write_through(QueueSlot *slot, const Outcome *out)
+{
+	MemoryContext old = CurrentMemoryContext;
+	ResourceOwner old_owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(old);
+
+	PG_TRY();
+	{
+		TfResponse	response;
+		TfNumInfo  *info;
+		const char *default_resporg = NULL;
+
+		memset(&response, 0, sizeof(response));
+		tf_decode_response(out->through_body, out->through_len, &response);
+		info = tf_find_number(response.numbers, slot->number);
+
+		if (info != NULL && info->status != NULL && tf_number_error(info) == NULL)
+		{
+			/*
+			 * A reserve's numResult leaves out the RespOrg (the session's)
+			 * and the contact (the request's); a change of RespOrg may
+			 * leave out the new RespOrg.
+			 */
+			if (slot->op == TF_OP_RESERVE)
+			{
+				default_resporg = tf_registry_resporg();
+				if (info->contact_name == NULL)
+					info->contact_name = tf_queue_arg(slot->arguments, "contact_name");
+				if (info->contact_phone == NULL)
+					info->contact_phone = tf_queue_arg(slot->arguments, "contact_phone");
+				if (info->notes == NULL)
+					info->notes = tf_queue_arg(slot->arguments, "notes");
+			}
+			else if (slot->op == TF_OP_CHANGE_RESPORG)
+				default_resporg = tf_queue_arg(slot->arguments, "resporg");
+
+			tf_write_through(info, out->through_partial, default_resporg, slot->id);
+		}
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = old_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = old_owner;
+
+		ereport(WARNING,
+				(errmsg("could not write queued request %lld through to toll_free.numbers: %s",
+						(long long) slot->id, edata->message),
+				 errdetail("The request is done at the registry; the next sync updates the number.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * write_outcome
+ *		Write a row's new state in its own transaction, with a NOTIFY when
+ *		the request finished and, for a done request, the write-through of
+ *		its number.
+ */
+static void
+write_outcome(QueueSlot *slot, const char *state, bool finished, const Outcome *out)
+{
+	int64		id = slot->id;
 	Oid			types[10] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID};
 	Datum		values[10];
@@ -305,6 +437,9 @@ write_outcome(int64 id, const char *state, bool finished, const Outcome *out)
 							  10, types, values, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not record the outcome of request %lld", (long long) id);
 
+	if (strcmp(state, "done") == 0 && out->through_body != NULL)
+		write_through(slot, out);
+
 	if (finished)
 	{
 		Oid			ntypes[1] = {TEXTOID};
@@ -331,6 +466,9 @@ record_outcome(QueueSlot *slot, Outcome *out)
 	const char *state;
 	bool		finished = false;
 	int			max_attempts = tf_queue_max_attempts;
+
+	if (out->kind == OUTCOME_DONE && out->through_body == NULL)
+		query_disconnected_number(slot, out);
 
 	switch (out->kind)
 	{
@@ -371,7 +509,7 @@ record_outcome(QueueSlot *slot, Outcome *out)
 
 	PG_TRY();
 	{
-		write_outcome(slot->id, state, finished, out);
+		write_outcome(slot, state, finished, out);
 	}
 	PG_CATCH();
 	{
@@ -388,7 +526,7 @@ record_outcome(QueueSlot *slot, Outcome *out)
 		fallback.delay_ms = 1000;
 		PG_TRY();
 		{
-			write_outcome(slot->id, "unknown", false, &fallback);
+			write_outcome(slot, "unknown", false, &fallback);
 		}
 		PG_CATCH();
 		{
@@ -509,6 +647,15 @@ outcome_from_answer(QueueSlot *slot, long status, Outcome *out)
 	}
 
 	out->kind = OUTCOME_DONE;
+
+	/* Reserve, spare and change RespOrg answer with the number's numResult. */
+	if (slot->op == TF_OP_RESERVE || slot->op == TF_OP_SPARE ||
+		slot->op == TF_OP_CHANGE_RESPORG)
+	{
+		out->through_body = slot->body.data;
+		out->through_len = slot->body.len;
+		out->through_partial = true;
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -897,15 +1044,23 @@ check_slot(QueueSlot *slot)
 		if (!resolved)
 		{
 			StringInfoData result;
+			StringInfoData number_answer;
 
 			initStringInfo(&result);
+			initStringInfo(&number_answer);
 			switch (tf_queue_check_effect((TfQueueOp) slot->op, slot->number,
-										  slot->arguments, &result))
+										  slot->arguments, &result, &number_answer))
 			{
 				case TF_EFFECT_PRESENT:
 					out.kind = OUTCOME_DONE;
 					out.result_json = result.len > 0 ? result.data : NULL;
 					out.error = NULL;
+					if (number_answer.len > 0)
+					{
+						out.through_body = number_answer.data;
+						out.through_len = number_answer.len;
+						out.through_partial = false;
+					}
 					break;
 				case TF_EFFECT_ABSENT:
 
