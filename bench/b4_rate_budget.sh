@@ -65,7 +65,17 @@ SQL
 			count(*) FILTER (WHERE r.attempts > 1)
 		FROM toll_free.requests r, public.b4_pass p
 		WHERE p.budget = $budget AND r.id BETWEEN p.first_id AND p.last_id")"
-	sent=$(sim_admin GET "/requests?since=$start_seq&path=/num/tfn/reserve" | wc -l)
+	sim_admin GET "/requests?since=$start_seq&path=/num/tfn/reserve" >"$BENCH_OUT/b4-log-$budget"
+	sent=$(wc -l <"$BENCH_OUT/b4-log-$budget")
+
+	# Numbers the simulator received more than once, with the status of each
+	# answer: a 429 followed by a retry, or a reserve sent twice.
+	awk -F'\t' '{
+		if (match($7, /<num>[0-9]+<\/num>/)) {
+			n = substr($7, RSTART + 5, 10); count[n]++; answers[n] = answers[n] " " $5
+		}
+	} END { for (n in count) if (count[n] > 1) print n ":" answers[n] }' \
+		"$BENCH_OUT/b4-log-$budget" >"$BENCH_OUT/b4-repeated-$budget"
 	n429=$(sim_admin GET "/requests?since=$start_seq" | awk -F'\t' '$5 == 429 { n++ } END { print n + 0 }')
 	rate=$(calc "($sent - $n429) / $seconds * 60")
 	psql_at -F ' ' -c "SELECT count(*), r.state, coalesce(r.registry_code, r.sqlstate), r.error
@@ -101,6 +111,12 @@ done
 	echo
 	for line in "${results[@]}"; do
 		read -r budget _ <<<"$line"
+		if [ -s "$BENCH_OUT/b4-repeated-$budget" ]; then
+			echo "Numbers the simulator received more than once with budget $budget (number: HTTP status of each answer):"
+			echo
+			sed 's/^/    /' "$BENCH_OUT/b4-repeated-$budget"
+			echo
+		fi
 		if [ -s "$BENCH_OUT/b4-not-done-$budget" ]; then
 			echo "Requests not done with budget $budget (count, state, code, error):"
 			echo
@@ -115,7 +131,7 @@ done
 		v_429=$(verdict "$n429 == 0")
 		echo "- Budget $budget: $(fmt 1 "$(calc "$share * 100")")% of R (target: at least 95%): **$v_rate**$(
 			[ "$v_rate" = met ] || printf ', short by %s points' "$(fmt 1 "$(calc "(0.95 - $share) * 100")")");"
-		echo "  $n429 answers 429 (target: none): **$v_429**."
+		echo "  429 answers: $n429 (target: none): **$v_429**."
 		summary "B4 queue drain, rate_limit $budget, R = $limit/min" "$(fmt 0 "$rate")/min, $n429 x 429" "R = $limit/min" \
 			"$(fmt 1 "$(calc "$share * 100")")% of R" "at least 95%, no 429" \
 			"$(if [ "$v_rate" = met ] && [ "$v_429" = met ]; then echo met; else echo missed; fi)"
