@@ -1,12 +1,14 @@
 # Fault matrix: every registry function against every simulator fault.
 #
 # Each cell runs one function in a fresh session while one fault is set at
-# the simulator, and checks that:
+# the simulator (tf_sync has the worker make the requests), and checks that:
 #   - the call ends with the expected SQLSTATE (or succeeds where the client
 #     must recover: 429 once, 202 pending, an expired or second session);
 #   - a failed call leaves toll_free.numbers, number_history, records and
 #     sync_runs as they were (only toll_free.requests may gain a row);
-#   - a failed call leaves no connection open at the simulator;
+#   - a failed call leaves no connection open at the simulator (for tf_sync,
+#     which the worker runs, this is not checked: the worker's sockets are
+#     not the session's);
 #   - a state-changing request reached the simulator at most once;
 #   - the server process survived.
 # The outcome of every cell goes into test/results/fault-matrix.md, which
@@ -53,9 +55,10 @@ my $log_offset = -s "$sandbox/postgres.log";
 # Short limits keep the slow cells short: 400 ms per request, 1 MB bodies.
 # max_response_size and the worker's view of the timeouts are set cluster-wide
 # (superuser only) and restored at the end.
-my %saved_system = map { $_ => psql_value("SHOW toll_free.$_") }
-  qw(url ca_file max_response_size timeout);
 psql_value("ALTER SYSTEM SET toll_free.max_response_size = '1MB'");
+psql_value("ALTER SYSTEM SET toll_free.timeout = 400");
+psql_value("ALTER SYSTEM SET toll_free.connect_timeout = 400");
+psql_value("ALTER SYSTEM SET toll_free.stall_timeout = 1");
 psql_value("SELECT pg_reload_conf()");
 
 my $session_settings = join "\n",
@@ -153,6 +156,9 @@ my @functions = (
 	  sql => sub { update_record_sql("80055506$_[0]") } },
 	{ name => 'tf_resporg_check', path => '/num/rck/', method => 'GET',
 	  sql => sub { "SELECT count(*) > 0 FROM toll_free.tf_resporg_check('RUC02')" } },
+	{ name => 'tf_sync', path => '/num/rck/', method => 'GET', worker => 1,
+	  sql => sub { "SELECT coalesce(sqlstate, state) || '|' || coalesce(error, '') FROM toll_free.tf_sync('RUC02', "
+		  . "wait => true, timeout => '30 s', page_size => 2000)" } },
 	{ name => 'tf_request_status', path => '/sys/req/', method => 'GET',
 	  sql => sub { "SELECT state FROM toll_free.tf_request_status('$pending_req_id')" } },
 );
@@ -207,10 +213,17 @@ my @faults = (
 	{ name => 'unknown CA', tls => 'unknown_ca', expect => '08001' },
 );
 
-# A digest of every table a failed call must leave alone.
-my $digest_sql = join ' || ', map {
-	"coalesce((SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM toll_free.$_ t), '-')"
-} qw(numbers number_history records sync_runs);
+# A digest of every table a failed call must leave alone.  A sync records
+# its own failure in sync_runs, so for tf_sync that table is left out.
+sub digest_sql
+{
+	my ($fn) = @_;
+	my @tables = qw(numbers number_history records);
+	push @tables, 'sync_runs' unless $fn->{worker};
+	return join ' || ', map {
+		"coalesce((SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM toll_free.$_ t), '-')"
+	} @tables;
+}
 
 my $last_seq = 0;
 my @verify;
@@ -251,6 +264,7 @@ sub run_cell
 	}
 
 	my $sql = $fn->{sql}->($n);
+	my $digest_sql = digest_sql($fn);
 	my $script = <<"SQL";
 \\set VERBOSITY verbose
 $session_settings
@@ -284,6 +298,15 @@ SQL
 	$open = () = $out =~ /^SOCKET .*pid=$backend,/mg if defined $backend;
 	my ($value) = grep { !/^(DIGEST|BACKEND|SOCKET) / } split /\n/, $out;
 	my ($state) = $err =~ /ERROR:\s+([0-9A-Z]{5}):/;
+
+	# tf_sync reports the worker's outcome as the run's state or SQLSTATE,
+	# and its error text.
+	if ($fn->{worker} && defined $value)
+	{
+		my ($run_state, $run_error) = split /\|/, $value, 2;
+		$state = $run_state if $run_state ne 'done';
+		$err .= "\n$run_error";
+	}
 	my $outcome = $state // 'ok';
 
 	push @problems, "psql did not finish the script: $err" if @digests != 2;
@@ -426,7 +449,7 @@ unlike($log, qr/terminated by signal|was terminated by exception/,
 	'no server process crashed');
 unlike($log, qr/root:x?:?0:0:/, 'no local file content reached the server log');
 
-psql_value("ALTER SYSTEM RESET toll_free.max_response_size");
+psql_value("ALTER SYSTEM RESET toll_free.$_") for qw(max_response_size timeout connect_timeout stall_timeout);
 psql_value("SELECT pg_reload_conf()");
 
 write_matrix();
