@@ -661,6 +661,16 @@ tf_rck_parser_finish(TfRckParser *parser)
 				 "<nextKey> is \"%.32s\", not a number of 10 digits.", parser->next_key);
 		raise_parser_error(parser);
 	}
+
+	/* The next page starts after nextKey: one below this page's rows would list them again. */
+	if (parser->next_key != NULL && strcmp(parser->next_key, parser->last_number) < 0)
+	{
+		parser->error_code = ERRCODE_INVALID_XML_CONTENT;
+		snprintf(parser->error, sizeof(parser->error),
+				 "<nextKey> %s is below the page's last number %s.",
+				 parser->next_key, parser->last_number);
+		raise_parser_error(parser);
+	}
 }
 
 /*
