@@ -275,6 +275,12 @@ is(psql_value($shadow . "SELECT ok FROM toll_free.tf_reserve('8005550604', 'Shad
 	user => 'tf_oper'), 't', 'tf_reserve with shadowing objects first on search_path');
 is(psql_value($shadow . "SELECT count(*) > 0 FROM toll_free.tf_query_records('8005560001')",
 	user => 'tf_read'), 't', 'tf_query_records with shadowing objects first on search_path');
+is(psql_value($shadow . "SELECT count(*) > 0 FROM toll_free.tf_resporg_check('RUC02', 5000)",
+	user => 'tf_read'), 't', 'tf_resporg_check with shadowing objects first on search_path');
+is(psql_value($shadow . "SELECT state FROM toll_free.tf_sync('RUC02', wait => true, timeout => '60 s')",
+	user => 'tf_adm'), 'done', 'tf_sync with shadowing objects first on search_path');
+is(psql_value($shadow . "SELECT count(*) > 0 FROM toll_free.tf_reservations_expiring(400)",
+	user => 'tf_read'), 't', 'tf_reservations_expiring with shadowing objects first on search_path');
 is(psql_value("SELECT count(*) FROM evil.numbers") + psql_value("SELECT count(*) FROM evil.requests"),
 	0, 'nothing was written to the shadowing tables');
 is(psql_value("SELECT count(*) FROM toll_free.numbers WHERE number::text = '8005550604'"), 1,
