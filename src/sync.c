@@ -261,6 +261,12 @@ tf_sync_execute(TfSyncRun *run)
 		bool		first_load;
 
 		first_load = sync_start(run);
+
+		/*
+		 * sync_start's commit left TopMemoryContext current; the download
+		 * must allocate in run_cxt, which the error path deletes.
+		 */
+		MemoryContextSwitchTo(run_cxt);
 		tf_sync_download(run);
 		applying_since = GetCurrentTimestamp();
 
