@@ -51,10 +51,10 @@ SQL
 note "B1: fetching the CSV inventory of $resporg"
 sim_admin GET "/inventory/$resporg" >"$csv"
 
-# NOTE: tfsim seeds numbers whose exchange code starts with 0 or 1 (about
-# 20% of them), which are not valid NANP numbers and which the tfn type
-# rejects, so a sync or COPY that meets one fails.  Until the seed stops
-# making them, they are set to SPARE through the admin API before the runs.
+# A number whose exchange code starts with 0 or 1 is not a NANP number, and
+# the tfn type rejects it, so one such row fails a sync or COPY.  Older
+# tfsim builds seeded them; any found are set to SPARE through the admin
+# API before the runs.
 invalid="$TOLL_FREE_SANDBOX_DIR/b1-invalid-numbers"
 awk -F, 'NR > 1 && substr($1, 4, 1) <= "1" { print $1 }' "$csv" >"$invalid"
 invalid_count=$(wc -l <"$invalid")

@@ -32,7 +32,8 @@ run_pass() {
 	sleep 1
 	start_seq=$(sim_last_seq)
 
-	# Spare numbers in 877-3xx-xxxx (step 7), a different block in each pass.
+	# Numbers in 877-3xx-xxxx (step 7), a different block in each pass.  Nearly
+	# all are SPARE, and a seeded one answers 801124 (not spare).
 	base=$((8773000000 + pass * 100000))
 	note "B4: enqueueing $burst reserves with toll_free.rate_limit = $budget"
 	psql_at <<SQL >/dev/null
@@ -100,7 +101,9 @@ done
 	echo "429 beyond that.  A burst of $burst queued reserves (tf_enqueue, one number each, committed"
 	echo "in one transaction) drains through the worker (toll_free.queue_max_in_flight ="
 	echo "$(psql_at -c 'SHOW toll_free.queue_max_in_flight')).  Rate = registry requests answered other than 429 per minute"
-	echo "between the first start and the last finish.  One run per budget."
+	echo "between the first start and the last finish.  One run per budget.  \"resent\" counts queued"
+	echo "requests the worker attempted more than once; the client's own retry after a 429 or 401"
+	echo "answer (the registry did nothing) shows among the numbers received more than once."
 	echo
 	echo "| toll_free.rate_limit | rate (requests/min) | share of R | 429 answers | requests sent | done | not done | resent | seconds |"
 	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
