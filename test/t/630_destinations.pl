@@ -56,6 +56,15 @@ if ($child == 0)
 }
 close $redirector;
 
+# Undo the cluster-wide settings even when the test dies half-way.  The
+# psql calls must not change the exit status that Test::More set.
+END
+{
+	local $?;
+	psql("ALTER SYSTEM RESET toll_free.$_") for qw(url allow_plain_http);
+	psql('SELECT pg_reload_conf()');
+}
+
 sub set_system
 {
 	my ($name, $value) = @_;
