@@ -80,6 +80,22 @@ sub slurp
 my $original_credentials = slurp($credentials);
 my $original_mode = (stat $credentials)[2] & 07777;
 
+# Undo the logging setup and the credentials file even when the test dies
+# half-way.  The calls must not change the exit status that Test::More set.
+my $restored = 0;
+END
+{
+	local $?;
+	if (!$restored)
+	{
+		write_credentials($original_credentials, $original_mode);
+		psql("ALTER SYSTEM RESET $_") for qw(shared_preload_libraries log_min_messages
+		  log_statement log_min_duration_statement log_error_verbosity);
+		as_server("$bindir/pg_ctl", '-D', $ENV{PGDATA}, '-l', "$sandbox/postgres.log",
+			'-w', '-t', '60', '-m', 'fast', 'restart');
+	}
+}
+
 psql_value(q{ALTER SYSTEM SET shared_preload_libraries = toll_free, pg_stat_statements});
 psql_value(q{ALTER SYSTEM SET log_min_messages = 'debug5'});
 psql_value(q{ALTER SYSTEM SET log_statement = 'all'});
@@ -200,6 +216,7 @@ psql_value('ALTER SYSTEM RESET log_statement');
 psql_value('ALTER SYSTEM RESET log_min_duration_statement');
 psql_value('ALTER SYSTEM RESET log_error_verbosity');
 restart_server();
+$restored = 1;
 is(psql_value('SHOW shared_preload_libraries'), 'toll_free', 'the preload list is restored');
 
 done_testing();
