@@ -3,7 +3,9 @@
 -- tables and their constraints, the views over rows inserted by hand,
 -- privileges, and the argument checks done before any request is sent.
 --
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS toll_free;
+RESET client_min_messages;
 SET search_path = toll_free, public;
 \set SHOW_CONTEXT never
 \set VERBOSITY terse

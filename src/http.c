@@ -442,6 +442,14 @@ tf_http_start(const TfHttpRequest *req, TfHttpBodyCallback on_body, void *arg)
 		append_header(xfer, auth);
 		explicit_bzero(auth, strlen(auth));
 		pfree(auth);
+
+		/*
+		 * The RespOrg the request acts for, as the registry's ROID header:
+		 * toll_free.resporg when set (it must be the user's own RespOrg or
+		 * one in its update list), else the user's own.
+		 */
+		if (tf_default_resporg != NULL && tf_default_resporg[0] != '\0')
+			append_header(xfer, psprintf("ROID: %s", tf_default_resporg));
 	}
 
 	xfer->easy = curl_easy_init();

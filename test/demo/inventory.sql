@@ -6,7 +6,7 @@
 SET search_path = toll_free, public;
 
 \echo
-\echo '== Inventory: sync, expiring reservations, a billing join'
+\echo '== 3. Inventory: sync, expiring reservations, a billing join'
 
 \echo 'The background worker, as toll_free.worker_status shows it:'
 SELECT pid, database, state, restarts, next_sync_resporg, next_sync_at

@@ -1,5 +1,6 @@
 -- Request queue: a trigger queues a reserve; the worker sends it after COMMIT.
-\echo '== Request queue: a trigger reserves a number after COMMIT =='
+\echo
+\echo '== 4. Request queue: a trigger reserves a number after COMMIT'
 
 CREATE TABLE IF NOT EXISTS demo_orders (
 	number toll_free.tfn PRIMARY KEY,

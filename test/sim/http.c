@@ -640,6 +640,37 @@ api_sys_req(ApiRequest *req, ApiResult *res, const char *tail)
  * *pendable when the request may get a 202 response, and *route_name for
  * the statistics.
  */
+
+/*
+ * The RespOrg a request acts for: the user's own, or the one named in the
+ * ROID header, which must be the user's own or in its updList (the registry
+ * uses the same header).  Returns false with res filled when it is not.
+ */
+static bool
+select_acting_resporg(struct MHD_Connection *conn, Session *s, ApiRequest *req,
+					  ApiResult *res)
+{
+	const char *roid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "ROID");
+	int			ro;
+
+	if (roid == NULL || roid[0] == '\0')
+		return true;
+
+	ro = resporg_find(roid);
+	if (ro == 0)
+	{
+		api_error(res, 400, "802115", "unknown RespOrg in the ROID header");
+		return false;
+	}
+	if (ro != s->resporg && !s->upd[ro])
+	{
+		api_error(res, 403, "099038", "the user may not act for the RespOrg in the ROID header");
+		return false;
+	}
+	req->resporg = ro;
+	return true;
+}
+
 static void
 run_request(struct MHD_Connection *conn, ReqCtx *ctx, const char *method,
 			const char *path, ApiResult *res, char *ro_id, bool *pendable,
@@ -694,8 +725,10 @@ run_request(struct MHD_Connection *conn, ReqCtx *ctx, const char *method,
 	req.session = s;
 	req.resporg = s->resporg;
 	req.upd = s->upd;
-	strcpy(ro_id, resporgs[s->resporg].id);
-	if (!rate_limit_check(s->resporg, res))
+	if (!select_acting_resporg(conn, s, &req, res))
+		return;
+	strcpy(ro_id, resporgs[req.resporg].id);
+	if (!rate_limit_check(req.resporg, res))
 		return;
 
 	*pendable = route->id != R_SESSION_CLOSE && route->id != R_SYS_REQ;
