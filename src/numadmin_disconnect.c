@@ -182,6 +182,28 @@ resolve_by_query(const DisconnectSpec *spec, bool timed_out, DisconnectOutcome *
 }
 
 /*
+ * write_through_current_status
+ *		The disconnect answer describes the new record, not the number, so
+ *		one query learns the number's status for toll_free.numbers.  A failed
+ *		query changes nothing: the disconnect itself has succeeded and the
+ *		next sync or call brings the inventory up to date.
+ */
+static void
+write_through_current_status(DisconnectOutcome *o)
+{
+	TfExchange	ex;
+	TfNumInfo  *info;
+
+	tf_query_numbers(&o->number, 1, &ex);
+	if (!ex.ok)
+		return;
+
+	info = tf_find_number(ex.response.numbers, o->number);
+	if (info != NULL && info->status != NULL)
+		tf_write_through(info, false, NULL, o->request_id);
+}
+
+/*
  * run_disconnect
  *		Disconnect one number and fill its outcome.  Raises when the outcome
  *		cannot be known; a refusal fills the outcome with the registry's
@@ -216,6 +238,7 @@ run_disconnect(const DisconnectSpec *spec, const char *number, DisconnectOutcome
 		audit.registry_req_id = ex.outcome.registry_req_id;
 		audit.result_json = outcome_json(o, false);
 		tf_audit_finish(o->request_id, &audit);
+		write_through_current_status(o);
 		return;
 	}
 

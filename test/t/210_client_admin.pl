@@ -179,6 +179,8 @@ admin_delete('/faults');
 # --- disconnect ---
 $row = psql_value("SELECT ok, record_status, effective_at IS NOT NULL, rec_version_id IS NOT NULL FROM tf_disconnect('8005560001')");
 like($row, qr/^t\|[A-Z ]+\|t\|t$/, 'disconnect now succeeds with a record status, time and version');
+is(psql_value("SELECT status || ' ' || source FROM toll_free.numbers WHERE number OPERATOR(toll_free.=) '8005560001'"),
+	'DISCONNECT call', 'the disconnect wrote the new status through to numbers');
 is(psql_value("SELECT status FROM tf_query('8005560001')"), 'DISCONNECT', 'the number is disconnected');
 psql_fails("SELECT * FROM tf_disconnect('8005560005', effective => '2030-01-01 10:07+00')", '22023',
 	'effective time off the quarter hour');
