@@ -189,7 +189,8 @@ CREATE FUNCTION @extschema@.tf_resporg_check(resporg text DEFAULT NULL,
 RETURNS SETOF @extschema@.number_info
 AS 'MODULE_PATHNAME', 'tf_resporg_check'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
-ROWS 10000;
+ROWS 10000
+SET search_path = pg_catalog, pg_temp;
 
 /* Ask the worker to sync a RespOrg now; with wait, return the outcome. */
 CREATE FUNCTION @extschema@.tf_sync(resporg text,
@@ -198,7 +199,8 @@ CREATE FUNCTION @extschema@.tf_sync(resporg text,
 									page_size integer DEFAULT NULL)
 RETURNS @extschema@.sync_runs
 AS 'MODULE_PATHNAME', 'tf_sync'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION @extschema@.tf_worker_status(
 	OUT pid integer,
@@ -217,7 +219,8 @@ CREATE FUNCTION @extschema@.tf_worker_status(
 	OUT last_error_at timestamptz)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tf_worker_status'
-LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 
 /* The worker's state: process, activity, schedule and last error. */
 CREATE VIEW @extschema@.worker_status AS
@@ -227,13 +230,15 @@ SELECT * FROM @extschema@.tf_worker_status();
 CREATE FUNCTION @extschema@.tf_worker_restart()
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'tf_worker_restart'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 
 /* Wake the worker when the calling transaction commits. */
 CREATE FUNCTION @extschema@.tf_worker_wake()
 RETURNS void
 AS 'MODULE_PATHNAME', 'tf_worker_wake_at_commit'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 
 GRANT SELECT ON @extschema@.numbers, @extschema@.number_history, @extschema@.sync_runs,
 	@extschema@.reservations_expiring, @extschema@.inventory_summary,
