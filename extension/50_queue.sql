@@ -49,12 +49,14 @@ COMMENT ON FUNCTION @extschema@.tf_enqueue(text, @extschema@.tfn, jsonb) IS
 
 /*
  * tf_wait: wait until a request finished and return its row; after the
- * timeout, return the row unfinished (finished_at is null).
+ * timeout, return the row unfinished (finished_at is null).  It runs with
+ * the caller's rights, so the row-level security of toll_free.requests
+ * applies: an operator waits only for requests it made itself.
  */
 CREATE FUNCTION @extschema@.tf_wait(request_id bigint, timeout interval DEFAULT '30 s')
 RETURNS @extschema@.requests
 AS 'MODULE_PATHNAME', 'tf_wait'
-LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION @extschema@.tf_wait(bigint, interval) IS
