@@ -6,8 +6,8 @@
  *		transaction commits.
  *
  * tf_enqueue() inserts a row into toll_free.requests (state 'queued').  When
- * the enqueuing transaction commits, a flag in shared memory is set and the
- * worker's latch is set; a rolled-back transaction leaves no row and no
+ * the enqueuing transaction commits, a flag in shared memory and the
+ * worker's latch are set.  A rolled-back transaction leaves no row and no
  * wake-up.  The worker's main loop calls tf_queue_has_work() and
  * tf_queue_process(); the latter claims rows, sends them and records each
  * outcome, every step in its own short transaction.
@@ -29,8 +29,8 @@ extern void tf_queue_shmem_startup(void);
 extern bool tf_queue_has_work(void);
 
 /*
- * Milliseconds until tf_queue_has_work() may turn true by itself (poll timer
- * or a due retry); the worker uses it as an upper bound for its latch wait.
+ * Milliseconds until tf_queue_has_work() may turn true by itself, through the
+ * poll timer or a due retry.  The worker uses it to bound its latch wait.
  */
 extern long tf_queue_next_wakeup_ms(void);
 

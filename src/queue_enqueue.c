@@ -6,7 +6,7 @@
  *
  * tf_enqueue only inserts a row; nothing reaches the registry before the
  * enqueuing transaction commits.  A transaction callback, registered once
- * per process, sees the commit, sets a flag in shared memory and sets the
+ * per process, runs at commit and sets a flag in shared memory and the
  * worker's latch.  A rolled-back transaction leaves neither a row nor a
  * wake-up.  Rows inserted by other means (or by a prepared transaction that
  * is committed later) are found by the worker's safety poll.
@@ -129,7 +129,7 @@ count_unfinished(void)
 
 /*
  * check_queue_cap
- *		Raise 53400 when the queue already holds toll_free.queue_cap
+ *		Raise 53400 when the queue already contains toll_free.queue_cap
  *		unfinished requests.  The count is taken once per transaction and
  *		then kept up to date, so a trigger enqueueing thousands of rows in
  *		one statement does not count them again each time.

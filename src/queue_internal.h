@@ -6,7 +6,7 @@
  * queue_enqueue.c   tf_enqueue, tf_wait, the commit callback, shared memory
  * queue_ops.c       the queueable operations: argument checks, request
  *                   documents, and how to tell whether one took effect
- * queue_xml.c       reading registry answers into JSON for the result column
+ * queue_xml.c       reading registry responses into JSON for the result column
  * queue_worker.c    claim, send, record, resolve, purge
  *
  *-------------------------------------------------------------------------
@@ -94,7 +94,7 @@ extern void tf_queue_build_request(TfQueueOp op, const char *number,
 extern bool tf_queue_needs_version(TfQueueOp op, Jsonb *arguments);
 extern char *tf_queue_fetch_version(const char *number);
 
-/* What a read-only look at the registry says about an unfinished request. */
+/* Whether an unfinished request took effect, from a read-only look at the registry. */
 typedef enum TfQueueEffect
 {
 	TF_EFFECT_PRESENT,			/* the operation took effect */
@@ -105,12 +105,12 @@ typedef enum TfQueueEffect
 extern TfQueueEffect tf_queue_check_effect(TfQueueOp op, const char *number,
 										   Jsonb *arguments,
 										   StringInfo result_json,
-										   StringInfo number_answer);
+										   StringInfo number_response);
 extern void tf_queue_query_number(const char *number, StringInfo body);
 
 /* queue_xml.c */
 
-/* The parts of a registry answer the queue needs. */
+/* The parts of a registry response the queue needs. */
 typedef struct TfQueueAnswer
 {
 	bool		parsed;			/* false: the body was not a usable document */
@@ -125,7 +125,7 @@ typedef struct TfQueueAnswer
 } TfQueueAnswer;
 
 extern void tf_queue_parse_answer(const char *body, size_t len,
-								  TfQueueAnswer *answer);
+								  TfQueueAnswer *response);
 extern bool tf_queue_record_exists(const char *body, size_t len,
 								   const char *eff_dt_tm);
 extern bool tf_queue_record_document_ok(const char *text, const char *number);

@@ -3,7 +3,7 @@
  * queue_ops.c
  *		The operations tf_enqueue accepts: their arguments, the request
  *		document each one sends, and the read-only look at the registry that
- *		tells whether an operation with an unknown outcome took effect.
+ *		shows whether an operation with an unknown outcome took effect.
  *
  * Arguments are checked when the request is enqueued, so that a caller
  * learns about a typo at once (SQLSTATE 22023) and not minutes later from a
@@ -480,9 +480,9 @@ query_registry(const char *path, StringInfo body)
  * tf_queue_check_effect
  *		Look at the registry, read-only, to learn whether a request whose
  *		outcome is unknown took effect.  What the look returned goes to
- *		result_json; when the look was a query of the number, its raw answer
- *		(a numInfo document) also goes to number_answer, else number_answer
- *		is left empty.  Raises when the registry cannot be asked.
+ *		result_json.  When the look was a query of the number, its raw
+ *		response (a numInfo document) also goes to number_response, which
+ *		is left empty otherwise.  Raises when the registry cannot be asked.
  *
  * Reserve, spare and change RespOrg are visible in the number's status and
  * controlling RespOrg.  A disconnect effective NOW shows in the status; one
@@ -493,17 +493,17 @@ query_registry(const char *path, StringInfo body)
  */
 TfQueueEffect
 tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
-					  StringInfo result_json, StringInfo number_answer)
+					  StringInfo result_json, StringInfo number_response)
 {
 	StringInfoData body;
-	TfQueueAnswer answer;
+	TfQueueAnswer response;
 	const char *effective = tf_queue_arg(arguments, "effective");
 	char	   *path;
 	bool		by_record;
 
 	initStringInfo(&body);
 	resetStringInfo(result_json);
-	resetStringInfo(number_answer);
+	resetStringInfo(number_response);
 
 	by_record = (op == TF_OP_COPY_RECORD ||
 				 (op == TF_OP_DISCONNECT && effective && strcmp(effective, "NOW") != 0));
@@ -526,35 +526,43 @@ tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
 	}
 
 	path = psprintf("/num/tfn/query/tfn/%s", number);
-	query_registry(path, number_answer);
-	tf_queue_parse_answer(number_answer->data, number_answer->len, &answer);
-	if (!answer.parsed || answer.status == NULL)
+	query_registry(path, number_response);
+	tf_queue_parse_answer(number_response->data, number_response->len, &response);
+	if (!response.parsed || response.status == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("registry answered a number query with an unusable document"),
+				 errmsg("registry returned an unusable document for a number query"),
 				 errdetail("Number %s, document element \"%s\".", number,
-						   answer.root ? answer.root : "(none)")));
-	appendStringInfoString(result_json, answer.json);
+						   response.root ? response.root : "(none)")));
+	appendStringInfoString(result_json, response.json);
 
 	switch (op)
 	{
 		case TF_OP_RESERVE:
-			return (strcmp(answer.status, "RESERVED") == 0 && answer.resporg &&
-					tf_registry_may_update(answer.resporg)) ?
+
+			/*
+			 * A queued reserve is always for the session's RespOrg.
+			 *
+			 * NOTE: a number that this RespOrg had reserved before the
+			 * request was sent looks the same, although the registry
+			 * refused the request (801124).
+			 */
+			return (strcmp(response.status, "RESERVED") == 0 && response.resporg &&
+					strcmp(response.resporg, tf_registry_resporg()) == 0) ?
 				TF_EFFECT_PRESENT : TF_EFFECT_ABSENT;
 
 		case TF_OP_SPARE:
-			return strcmp(answer.status, "SPARE") == 0 ?
+			return strcmp(response.status, "SPARE") == 0 ?
 				TF_EFFECT_PRESENT : TF_EFFECT_ABSENT;
 
 		case TF_OP_CHANGE_RESPORG:
-			return (answer.resporg &&
-					strcmp(answer.resporg, tf_queue_arg(arguments, "resporg")) == 0) ?
+			return (response.resporg &&
+					strcmp(response.resporg, tf_queue_arg(arguments, "resporg")) == 0) ?
 				TF_EFFECT_PRESENT : TF_EFFECT_ABSENT;
 
 		case TF_OP_DISCONNECT:
-			return (strcmp(answer.status, "DISCONNECT") == 0 ||
-					strcmp(answer.status, "TRANSITIONAL") == 0) ?
+			return (strcmp(response.status, "DISCONNECT") == 0 ||
+					strcmp(response.status, "TRANSITIONAL") == 0) ?
 				TF_EFFECT_PRESENT : TF_EFFECT_ABSENT;
 
 		default:
@@ -565,29 +573,29 @@ tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
 /*
  * tf_queue_fetch_version
  *		The number's current recVersionId, from a query; raises when the
- *		registry cannot be asked or the answer carries none.
+ *		registry cannot be asked or the response carries none.
  */
 char *
 tf_queue_fetch_version(const char *number)
 {
 	StringInfoData body;
-	TfQueueAnswer answer;
+	TfQueueAnswer response;
 
 	initStringInfo(&body);
 	query_registry(psprintf("/num/tfn/query/tfn/%s", number), &body);
-	tf_queue_parse_answer(body.data, body.len, &answer);
-	if (!answer.parsed || answer.rec_version_id == NULL)
+	tf_queue_parse_answer(body.data, body.len, &response);
+	if (!response.parsed || response.rec_version_id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),
-				 errmsg("registry answered a number query without a recVersionId"),
+				 errmsg("registry returned no recVersionId for a number query"),
 				 errdetail("Number %s.", number)));
-	return answer.rec_version_id;
+	return response.rec_version_id;
 }
 
 /*
  * tf_queue_query_number
  *		Query one number (GET /num/tfn/query/tfn/{num}) and return the raw
- *		numInfo answer in body; raises when the registry cannot be asked.
+ *		numInfo response in body; raises when the registry cannot be asked.
  */
 void
 tf_queue_query_number(const char *number, StringInfo body)

@@ -18,7 +18,7 @@
  *   - done or refused by the registry: finished ('done' or 'failed');
  *   - transient, the registry did nothing (connect failure, 429, 5xx):
  *     'queued' again with back-off, until toll_free.queue_max_attempts;
- *   - unknown (timeout or reset after the request left, unreadable answer,
+ *   - unknown (timeout or reset after the request left, unreadable response,
  *     202 still pending, worker killed mid-call): 'unknown'.  An unknown
  *     request is resolved through request status (when the registry gave a
  *     reqId) or a read-only query of the number; it is sent again only when
@@ -52,10 +52,10 @@
 #include "registry.h"
 #include "settings.h"
 
-/* Most requests sent in one call of tf_queue_process. */
+/* Maximum requests sent in one call of tf_queue_process. */
 #define QUEUE_SLICE_REQUESTS	200
 
-/* Longest time one call of tf_queue_process keeps claiming new work. */
+/* Maximum time one call of tf_queue_process keeps claiming new work. */
 #define QUEUE_SLICE_MS			5000
 
 /* Back-off between attempts: 1 s, doubling, at most this. */
@@ -93,7 +93,7 @@ typedef struct Outcome
 	long		delay_ms;		/* before the next attempt or check */
 
 	/*
-	 * A registry answer with a numResult or numInfo of the number, written
+	 * A registry response with a numResult or numInfo of the number, written
 	 * through to toll_free.numbers when the request is done (NULL: none).
 	 * partial: a numResult, whose absent fields keep their stored values.
 	 */
@@ -102,7 +102,7 @@ typedef struct Outcome
 	bool		through_partial;
 } Outcome;
 
-/* One queued request the worker holds (in flight or being checked). */
+/* One queued request the worker has claimed (in flight or being checked). */
 typedef struct QueueSlot
 {
 	bool		used;
@@ -237,7 +237,7 @@ registry_code_from_detail(const char *detail)
 /*
  * request_status
  *		GET /sys/req/{reqId}.  Returns the HTTP status (200 or 202) with the
- *		body, or 404 when the registry no longer knows the id (099060).
+ *		body, or 404 when the registry no longer has the id (099060).
  */
 static long
 request_status(const TfHttpRequest *req, StringInfo body)
@@ -274,7 +274,7 @@ request_status(const TfHttpRequest *req, StringInfo body)
 
 /*
  * query_disconnected_number
- *		A disconnect answers with a recResponse, which does not show the
+ *		A disconnect returns a recResponse, which does not show the
  *		number's new status.  When the disconnect was effective NOW, query
  *		the number (one read-only call, outside any transaction) so that
  *		write_through() has its numInfo.  A disconnect effective later
@@ -456,9 +456,9 @@ write_outcome(QueueSlot *slot, const char *state, bool finished, const Outcome *
 /*
  * record_outcome
  *		Turn an outcome into the row's next state and write it.  A row whose
- *		outcome cannot be written is marked 'unknown' instead (so it is
- *		checked, never resent blindly); when even that fails, the row stays
- *		'sending' until the next worker start reconciles it.
+ *		outcome cannot be written is marked 'unknown' instead, so that it is
+ *		checked and never resent blindly.  When even that fails, the row
+ *		stays 'sending' until the next worker start reconciles it.
  */
 static void
 record_outcome(QueueSlot *slot, Outcome *out)
@@ -550,7 +550,7 @@ record_outcome(QueueSlot *slot, Outcome *out)
 }
 
 /* ---------------------------------------------------------------------
- * Interpreting answers and errors
+ * Interpreting responses and errors
  * ---------------------------------------------------------------------
  */
 
@@ -572,10 +572,10 @@ http_status_from_detail(const char *detail)
  *		Classify an error raised while sending or finishing a request.
  *
  * Retry: the request never left (08001), or
- * the registry answered that it did nothing: a fault (5xx, TF009), the rate
+ * the registry responded that it did nothing: a fault (5xx, TF009), the rate
  * limit (900800) or rejected credentials.  Unknown: the request left and
  * then the connection failed or timed out (other class 08), the call was
- * cancelled, the answer was unreadable or too large, or the registry still
+ * cancelled, the response was unreadable or too large, or the registry still
  * had it pending (TF008).  Anything else is the registry's final refusal.
  */
 static void
@@ -607,48 +607,48 @@ outcome_from_error(ErrorData *edata, Outcome *out)
 }
 
 /*
- * outcome_from_answer
+ * outcome_from_response
  *		Classify a finished call's HTTP status and body.
  */
 static void
-outcome_from_answer(QueueSlot *slot, long status, Outcome *out)
+outcome_from_response(QueueSlot *slot, long status, Outcome *out)
 {
-	TfQueueAnswer answer;
+	TfQueueAnswer response;
 
 	memset(out, 0, sizeof(*out));
 	out->http_status = status;
-	tf_queue_parse_answer(slot->body.data, slot->body.len, &answer);
+	tf_queue_parse_answer(slot->body.data, slot->body.len, &response);
 
 	if (status == 202)
 	{
 		/* Still pending after toll_free.pending_wait: check it later. */
 		out->kind = OUTCOME_UNKNOWN;
-		out->registry_req_id = answer.req_id;
+		out->registry_req_id = response.req_id;
 		out->error = "the registry is still processing the request";
 		out->delay_ms = 1000;
 		return;
 	}
 
-	if (!answer.parsed)
+	if (!response.parsed)
 	{
 		out->kind = OUTCOME_UNKNOWN;
-		out->error = "the registry's answer could not be read";
+		out->error = "the registry's response could not be read";
 		return;
 	}
 
-	out->result_json = answer.json;
-	if (answer.err_code != NULL)
+	out->result_json = response.json;
+	if (response.err_code != NULL)
 	{
 		out->kind = OUTCOME_REFUSED;
-		out->sqlstate = pstrdup(unpack_sql_state(tf_registry_sqlstate(answer.err_code, status)));
-		out->registry_code = answer.err_code;
-		out->error = answer.err_msg ? answer.err_msg : "refused by the registry";
+		out->sqlstate = pstrdup(unpack_sql_state(tf_registry_sqlstate(response.err_code, status)));
+		out->registry_code = response.err_code;
+		out->error = response.err_msg ? response.err_msg : "refused by the registry";
 		return;
 	}
 
 	out->kind = OUTCOME_DONE;
 
-	/* Reserve, spare and change RespOrg answer with the number's numResult. */
+	/* Reserve, spare and change RespOrg return the number's numResult. */
 	if (slot->op == TF_OP_RESERVE || slot->op == TF_OP_SPARE ||
 		slot->op == TF_OP_CHANGE_RESPORG)
 	{
@@ -897,7 +897,7 @@ start_send(QueueSlot *slot)
  *		Classify a finished call opened with TF_CALL_NO_RAISE.
  *
  * The client tells whether a state-changing request may have acted before
- * a transport failure (outcome_unknown).  A registry error answer is final
+ * a transport failure (outcome_unknown).  A registry error response is final
  * except for the statuses after which the registry did nothing: 401 (the
  * client already renewed the session once), 429 (after the client's own
  * waits for Retry-After) and 5xx.
@@ -935,7 +935,7 @@ outcome_from_call(QueueSlot *slot, Outcome *out)
 
 	if (status >= 200 && status < 300)
 	{
-		outcome_from_answer(slot, status, out);
+		outcome_from_response(slot, status, out);
 		return;
 	}
 
@@ -946,7 +946,7 @@ outcome_from_call(QueueSlot *slot, Outcome *out)
 	out->registry_code = first && first->code ? pstrdup(first->code) : NULL;
 	out->sqlstate = pstrdup(unpack_sql_state(tf_registry_sqlstate(out->registry_code, status)));
 	out->error = first && first->message ? pstrdup(first->message) :
-		psprintf("the registry answered HTTP %ld", status);
+		psprintf("the registry responded with HTTP %ld", status);
 	out->kind = (status == 401 || status == 429 || status >= 500) ?
 		OUTCOME_RETRY : OUTCOME_REFUSED;
 }
@@ -1035,7 +1035,7 @@ check_slot(QueueSlot *slot)
 			status = request_status(&req, &slot->body);
 			if (status == 200 || status == 202)
 			{
-				outcome_from_answer(slot, status, &out);
+				outcome_from_response(slot, status, &out);
 				resolved = true;
 			}
 			/* 404 (099060): expired or unknown id; look at the number. */
@@ -1044,33 +1044,33 @@ check_slot(QueueSlot *slot)
 		if (!resolved)
 		{
 			StringInfoData result;
-			StringInfoData number_answer;
+			StringInfoData number_response;
 
 			initStringInfo(&result);
-			initStringInfo(&number_answer);
+			initStringInfo(&number_response);
 			switch (tf_queue_check_effect((TfQueueOp) slot->op, slot->number,
-										  slot->arguments, &result, &number_answer))
+										  slot->arguments, &result, &number_response))
 			{
 				case TF_EFFECT_PRESENT:
 					out.kind = OUTCOME_DONE;
 					out.result_json = result.len > 0 ? result.data : NULL;
 					out.error = NULL;
-					if (number_answer.len > 0)
+					if (number_response.len > 0)
 					{
-						out.through_body = number_answer.data;
-						out.through_len = number_answer.len;
+						out.through_body = number_response.data;
+						out.through_len = number_response.len;
 						out.through_partial = false;
 					}
 					break;
 				case TF_EFFECT_ABSENT:
 
 					/*
-					 * A registry that answers after our timeout may still be
-					 * working on the request, so one look is not enough:
-					 * resend only after two looks, the second at least 2 s
+					 * A registry that responds after our timeout may still be
+					 * working on the request, so one look is not enough.
+					 * Resend only after two looks, the second at least 2 s
 					 * after the first.
 					 *
-					 * NOTE: a registry that holds a request longer than
+					 * NOTE: a registry that keeps a request longer than
 					 * that and then carries it out defeats this check.
 					 */
 					out.error = "the registry shows that the request did not take effect";

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * queue_xml.c
- *		Read the registry's answers to queued requests.
+ *		Read the registry's responses to queued requests.
  *
- * Queued operations get small answers (one numResult, a recResponse, a
+ * Queued operations get small responses (one numResult, a recResponse, a
  * pendingResponse or an errorResponse), so the whole body is parsed as one
  * document.  The parser never touches the network, loads no DTD and
  * substitutes no entities; a document carrying a DTD is treated as unusable,
@@ -115,10 +115,10 @@ find_element(xmlNodePtr node, const char *name)
 /*
  * append_errors
  *		Append "errors": [...] for an errList and remember the first
- *		ERROR-level entry in answer.
+ *		ERROR-level entry in response.
  */
 static void
-append_errors(StringInfo json, xmlNodePtr err_list, TfQueueAnswer *answer)
+append_errors(StringInfo json, xmlNodePtr err_list, TfQueueAnswer *response)
 {
 	xmlNodePtr	err;
 	bool		first = true;
@@ -155,11 +155,11 @@ append_errors(StringInfo json, xmlNodePtr err_list, TfQueueAnswer *answer)
 		escape_json(json, level ? level : "");
 		appendStringInfoChar(json, '}');
 
-		if (answer->err_code == NULL && code != NULL &&
+		if (response->err_code == NULL && code != NULL &&
 			(level == NULL || strcmp(level, "ERROR") == 0))
 		{
-			answer->err_code = code;
-			answer->err_msg = msg;
+			response->err_code = code;
+			response->err_msg = msg;
 		}
 	}
 	appendStringInfoChar(json, ']');
@@ -167,11 +167,11 @@ append_errors(StringInfo json, xmlNodePtr err_list, TfQueueAnswer *answer)
 
 /*
  * describe_element
- *		Build the JSON object of an answer element: its leaf children as
- *		strings and its errList as "errors".  Fills the answer's fields.
+ *		Build the JSON object of a response element: its leaf children as
+ *		strings and its errList as "errors".  Fills the response's fields.
  */
 static void
-describe_element(xmlNodePtr element, StringInfo json, TfQueueAnswer *answer)
+describe_element(xmlNodePtr element, StringInfo json, TfQueueAnswer *response)
 {
 	xmlNodePtr	child;
 	bool		first = true;
@@ -192,7 +192,7 @@ describe_element(xmlNodePtr element, StringInfo json, TfQueueAnswer *answer)
 
 		if (node_is(child, "errList"))
 		{
-			append_errors(json, child, answer);
+			append_errors(json, child, response);
 			continue;
 		}
 
@@ -201,28 +201,28 @@ describe_element(xmlNodePtr element, StringInfo json, TfQueueAnswer *answer)
 		escape_json(json, node_text(child));
 
 		if (node_is(child, "status") || node_is(child, "custRecStat"))
-			answer->status = node_text(child);
+			response->status = node_text(child);
 		else if (node_is(child, "ctrlRespOrgId"))
-			answer->resporg = node_text(child);
+			response->resporg = node_text(child);
 		else if (node_is(child, "recVersionId"))
-			answer->rec_version_id = node_text(child);
+			response->rec_version_id = node_text(child);
 		else if (node_is(child, "reqId"))
-			answer->req_id = node_text(child);
+			response->req_id = node_text(child);
 	}
 	appendStringInfoChar(json, '}');
 }
 
 /*
  * tf_queue_parse_answer
- *		Read a registry answer into answer.  answer->parsed is false when the
+ *		Read a registry response into response.  response->parsed is false when the
  *		body is not a usable XML document.
  */
 void
-tf_queue_parse_answer(const char *body, size_t len, TfQueueAnswer *answer)
+tf_queue_parse_answer(const char *body, size_t len, TfQueueAnswer *response)
 {
 	xmlDocPtr	doc;
 
-	memset(answer, 0, sizeof(*answer));
+	memset(response, 0, sizeof(*response));
 
 	doc = parse_document(body, len);
 	if (doc == NULL)
@@ -236,13 +236,13 @@ tf_queue_parse_answer(const char *body, size_t len, TfQueueAnswer *answer)
 		int			i;
 
 		initStringInfo(&json);
-		answer->root = pstrdup((const char *) root->name);
+		response->root = pstrdup((const char *) root->name);
 
 		for (i = 0; result_elements[i] != NULL && element == NULL; i++)
 			element = find_element(root, result_elements[i]);
 
 		if (element != NULL)
-			describe_element(element, &json, answer);
+			describe_element(element, &json, response);
 		else
 		{
 			/* errorResponse or another document: keep its errors, if any. */
@@ -250,12 +250,12 @@ tf_queue_parse_answer(const char *body, size_t len, TfQueueAnswer *answer)
 
 			appendStringInfoChar(&json, '{');
 			if (err_list)
-				append_errors(&json, err_list, answer);
+				append_errors(&json, err_list, response);
 			appendStringInfoChar(&json, '}');
 		}
 
-		answer->json = json.data;
-		answer->parsed = true;
+		response->json = json.data;
+		response->parsed = true;
 	}
 	PG_FINALLY();
 	{
