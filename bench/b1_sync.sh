@@ -219,9 +219,9 @@ summary "B1 worker memory growth (private, peak)" "$(fmt 1 "$growth_max") MB" "s
 	echo "- Baseline script peak RSS: $(fmt 1 "$(calc "$srss_med / 1024")") MB ($(fmt 1 "$(calc "$srss_min / 1024")")-$(fmt 1 "$(calc "$srss_max / 1024")"))."
 	echo "- The CSV download itself (GET /_admin/inventory, plain HTTP) took $csv_seconds s and is not in the COPY time."
 	echo "- A resync over the filled table with nothing changed: $resync_seconds s (state $resync_state, $resync_changed changed)."
-	echo "- Autovacuum was off on toll_free.numbers and number_history during these runs: when it"
-	echo "  analyzed numbers while empty between runs, the next sync's apply step ran for more than"
-	echo "  15 minutes (a nested loop over a sequential scan in its INSERT ... WHERE NOT EXISTS)."
+	echo "- Autovacuum was off on toll_free.numbers and number_history during these runs.  In an"
+	echo "  earlier run it analyzed numbers while empty between runs, and the next sync's apply step"
+	echo "  then ran for more than 15 minutes, scanning numbers sequentially in its INSERT ... WHERE NOT EXISTS."
 	echo "- Check: the worker's table holds $in_inventory numbers of $resporg, the COPY table $copied;"
 	echo "  $differ rows differ in number, status or dates; the last sync read $pages pages."
 	echo
