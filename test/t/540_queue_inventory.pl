@@ -2,7 +2,8 @@
 # RespOrg or disconnect that is done shows in toll_free.numbers and
 # number_history (with the request's id) as soon as the request finishes,
 # before any sync.  Also when the outcome was first unknown and a query
-# of the number resolved it.
+# of the number resolved it.  A write-through that fails leaves the
+# request done and logs a WARNING.
 use strict;
 use warnings;
 use Test::More;
@@ -90,6 +91,29 @@ is(psql_value("SELECT state FROM toll_free.tf_wait($id, '30 s')"), 'failed',
 	'reserve of a working number fails');
 is(inventory('8005560003'), '', 'refused request: nothing written');
 is(history('8005560003', $id), '', 'refused request: no history row');
+
+# --- a failed write-through leaves the request done ----------------------
+psql_value(q{
+CREATE FUNCTION public.reject_numbers_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'numbers write rejected by the test';
+END $$;
+CREATE TRIGGER reject_numbers_write BEFORE INSERT OR UPDATE OR DELETE ON toll_free.numbers
+	FOR EACH ROW EXECUTE FUNCTION public.reject_numbers_write();
+});
+$id = run_queued('reserve', '8005550302', $contact);
+is(inventory('8005550302'), '', 'failed write-through: nothing written');
+is(history('8005550302', $id), '', 'failed write-through: no history row');
+my $log = do
+{
+	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
+	local $/;
+	<$fh>;
+};
+like($log, qr/WARNING:  could not write queued request $id through to toll_free.numbers: numbers write rejected by the test/,
+	'failed write-through: WARNING in the server log');
+psql_value(q{DROP TRIGGER reject_numbers_write ON toll_free.numbers;
+	DROP FUNCTION public.reject_numbers_write()});
 
 psql_value(q{ALTER SYSTEM RESET toll_free.queue_poll_interval});
 psql_value('SELECT pg_reload_conf()');
