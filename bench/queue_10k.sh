@@ -3,9 +3,10 @@
 # bench/queue_10k.sh: the request queue's fault run at full size.
 #
 # Runs test/t/520_queue_faults.pl with 10,000 queued reserves in a sandbox
-# of its own: 10% injected faults on the reserve path (half reset after the
-# registry carried the reserve out, half 503 without acting), three kill -9
-# of the worker and one immediate shutdown of the server.  The test passes
+# of its own.  10% of the reserves meet an injected fault: half are reset
+# after the registry carried them out, half get a 503 without effect.  The
+# worker is killed with kill -9 three times and the server is shut down
+# once in immediate mode.  The test passes
 # when every request ends done or failed with a reason, none is lost, and
 # the simulator's request log shows no reserve carried out twice.
 # toll_free.rate_limit is 1200 a minute in that test, so the sends alone
