@@ -24,11 +24,14 @@ sub worker_pid
 		FROM pg_stat_activity WHERE backend_type = 'toll_free worker'});
 }
 
-# reserve_posts($number): reserve POSTs at the simulator for the number.
+# reserve_posts($number): the reserve POSTs at the simulator for the number
+# that could have acted.  After sim_reset() the session token kept in shared
+# memory is stale, so the first request gets 401 and is sent again on a new
+# session; 401, 429 and 5xx mean the registry did nothing.
 sub reserve_posts
 {
 	my ($number) = @_;
-	return grep { $_->{body} =~ /<num>$number<\/num>/ }
+	return grep { $_->{body} =~ /<num>$number<\/num>/ && $_->{status} !~ /^(?:401|429|5\d\d)$/ }
 	  sim_requests(path => '/num/tfn/reserve', method => 'POST');
 }
 
