@@ -36,3 +36,8 @@ FROM demo_orders o, toll_free.tf_wait(o.request_id, '20 s') w
 WHERE o.number::text = '8005550902';
 
 SELECT state, requests FROM toll_free.queue_summary ORDER BY state;
+
+-- The inventory already shows the reservation, before any sync.
+SELECT n.number, n.status, n.resporg, n.contact_name, n.source
+FROM toll_free.numbers n
+WHERE n.number::text = '8005550902';
