@@ -485,9 +485,9 @@ query_registry(const char *path, StringInfo body)
  *		is left empty otherwise.  Raises when the registry cannot be asked.
  *
  * Reserve, spare and change RespOrg are visible in the number's status and
- * controlling RespOrg.  A disconnect effective NOW shows in the status; one
- * with a future effective time, and a copy, show as a customer record at
- * that effective time.  An update of an existing record, or a copy effective
+ * controlling RespOrg.  A disconnect effective NOW shows in the status.  A
+ * disconnect with a future effective time, and a copy, show as a customer
+ * record at that effective time.  An update of an existing record, or a copy effective
  * NOW, leaves nothing the queue can tell apart from the state before, so
  * those stay undecidable.
  */

@@ -21,8 +21,8 @@
  *   - unknown (timeout or reset after the request left, unreadable response,
  *     202 still pending, worker killed mid-call): 'unknown'.  An unknown
  *     request is resolved through request status (when the registry gave a
- *     reqId) or a read-only query of the number; it is sent again only when
- *     that query shows the operation did not take effect.
+ *     reqId) or a read-only query of the number.  It is sent again only
+ *     when two such queries show the operation did not take effect.
  *
  * A row whose setup, send or recording fails is handled alone: the others
  * in flight carry on, and the attempt counter (committed before the send)
@@ -278,7 +278,7 @@ request_status(const TfHttpRequest *req, StringInfo body)
  *		number's new status.  When the disconnect was effective NOW, query
  *		the number (one read-only call, outside any transaction) so that
  *		write_through() has its numInfo.  A disconnect effective later
- *		changes the number only at that time, which the next sync sees.
+ *		changes the number only at that time, and the next sync records it.
  *		A failed query is logged and skipped.
  */
 static void
