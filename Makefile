@@ -5,6 +5,9 @@
 #                             regression and TAP suites inside a throwaway sandbox
 #   make demo                 the guided tour on the embedded simulator
 #   make bench                the benchmarks (writes docs/benchmarks.md)
+#   make fuzz                 long libFuzzer runs of every target
+#   make valgrind             the regression suite with the backends under valgrind
+#   make soak                 mixed load with low-rate faults (TOLL_FREE_SOAK_MINUTES, default 30)
 
 MODULE_big = toll_free
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -49,7 +52,7 @@ endif
 $(DATA_built): $(sort $(wildcard extension/*.sql))
 	cat $^ > $@
 
-.PHONY: test demo bench sim fuzz
+.PHONY: test demo bench sim fuzz valgrind soak
 
 sim:
 	$(MAKE) -C test/sim
@@ -65,3 +68,9 @@ bench:
 
 fuzz:
 	$(MAKE) -C test/fuzz run-long
+
+valgrind:
+	test/valgrind/run
+
+soak:
+	test/soak/run
