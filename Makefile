@@ -8,6 +8,7 @@
 #   make fuzz                 long libFuzzer runs of every target
 #   make valgrind             the regression suite with the backends under valgrind
 #   make soak                 mixed load with low-rate faults (TOLL_FREE_SOAK_MINUTES, default 30)
+#   make queue-10k            10,000 queued requests with faults, worker kills and a crash
 
 MODULE_big = toll_free
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
@@ -52,7 +53,7 @@ endif
 $(DATA_built): $(sort $(wildcard extension/*.sql))
 	cat $^ > $@
 
-.PHONY: test demo bench sim fuzz valgrind soak
+.PHONY: test demo bench sim fuzz valgrind soak queue-10k
 
 sim:
 	$(MAKE) -C test/sim
@@ -74,3 +75,6 @@ valgrind:
 
 soak:
 	test/soak/run
+
+queue-10k:
+	bench/queue_10k.sh

@@ -20,6 +20,7 @@
 #include "utils/jsonb.h"
 #include "utils/xml.h"
 
+#include "errors.h"
 #include "queue_internal.h"
 #include "registry.h"
 
@@ -574,6 +575,9 @@ tf_queue_check_effect(TfQueueOp op, const char *number, Jsonb *arguments,
  * tf_queue_fetch_version
  *		The number's current recVersionId, from a query; raises when the
  *		registry cannot be asked or the response carries none.
+ *
+ * A SPARE number has no recVersionId and nothing to update: that is a final
+ * refusal (TF007, as the registry's 801130 would be), not a fault to retry.
  */
 char *
 tf_queue_fetch_version(const char *number)
@@ -584,6 +588,12 @@ tf_queue_fetch_version(const char *number)
 	initStringInfo(&body);
 	query_registry(psprintf("/num/tfn/query/tfn/%s", number), &body);
 	tf_queue_parse_answer(body.data, body.len, &response);
+	if (response.parsed && response.status != NULL &&
+		strcmp(response.status, "SPARE") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_TF_WRONG_STATUS),
+				 errmsg("number %s is spare", number),
+				 errdetail("The registry shows the number as SPARE, so there is nothing to update.")));
 	if (!response.parsed || response.rec_version_id == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_XML_DOCUMENT),

@@ -115,6 +115,13 @@ like($log, qr/WARNING:  could not write queued request $id through to toll_free.
 psql_value(q{DROP TRIGGER reject_numbers_write ON toll_free.numbers;
 	DROP FUNCTION public.reject_numbers_write()});
 
+# A queued spare of a number that is already SPARE is refused at once, not
+# retried as if the registry had failed.
+my $spare_id = psql_value(q{SELECT toll_free.tf_enqueue('spare', '8005550310')});
+is(psql_value(qq{SELECT state || ' ' || attempts || ' ' || coalesce(sqlstate, '')
+	FROM toll_free.tf_wait($spare_id, '20 s')}),
+	'failed 1 TF007', 'spare of a spare number: failed at the first attempt with TF007');
+
 psql_value(q{ALTER SYSTEM RESET toll_free.queue_poll_interval});
 psql_value('SELECT pg_reload_conf()');
 done_testing();
