@@ -11,7 +11,7 @@
  *   decide where the registry password is sent, so only a superuser may set
  *   them (PGC_SIGHUP with GUC_SUPERUSER_ONLY).  Granting SET on any other
  *   setting can therefore never weaken TLS or redirect traffic.
- * - Timeouts, the default RespOrg and per-call concurrency are ordinary user
+ * - Timeouts, the acting RespOrg and per-call concurrency are ordinary user
  *   settings (PGC_USERSET) that apply from the first call of a session.
  * - Worker and queue settings are read by the background worker
  *   (PGC_SIGHUP, or PGC_POSTMASTER where a restart is needed).
@@ -193,13 +193,13 @@ define_endpoint_settings(void)
 
 /*
  * define_call_settings
- *		Settings that shape one call: timeouts, concurrency, default RespOrg.
+ *		Settings that shape one call: timeouts, concurrency, acting RespOrg.
  */
 static void
 define_call_settings(void)
 {
 	DefineCustomStringVariable("toll_free.resporg",
-							   "RespOrg ID used when a function is called without one.",
+							   "RespOrg that registry calls act for, and the default of functions that take a RespOrg.",
 							   NULL,
 							   &tf_default_resporg,
 							   "",
