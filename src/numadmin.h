@@ -57,6 +57,9 @@ extern TfRegistryCall *tf_exchange_open(const char *method, const char *path,
 										bool changes_state, int flags,
 										StringInfo response_body);
 
+/* Run a prepared call to the end and fill ex->outcome and ex->ok; the body stays undecoded. */
+extern void tf_exchange_run(TfRegistryCall *call, TfExchange *ex);
+
 /* Run a prepared call to the end and decode its 2xx body into ex. */
 extern void tf_exchange_finish(TfRegistryCall *call, StringInfo response_body,
 							   TfExchange *ex);

@@ -139,11 +139,12 @@ tf_exchange_open(const char *method, const char *path, const char *body, size_t 
 }
 
 /*
- * tf_exchange_finish
- *		Run the call to its end; a 2xx body is decoded into ex->response.
+ * tf_exchange_run
+ *		Run the call to its end and fill ex->outcome and ex->ok, leaving the
+ *		2xx body undecoded in the call's body buffer.  Releases the call.
  */
 void
-tf_exchange_finish(TfRegistryCall *call, StringInfo response_body, TfExchange *ex)
+tf_exchange_run(TfRegistryCall *call, TfExchange *ex)
 {
 	while (tf_registry_pump(call))
 		;
@@ -154,19 +155,30 @@ tf_exchange_finish(TfRegistryCall *call, StringInfo response_body, TfExchange *e
 	ex->ok = !ex->outcome.transport_failed && !ex->outcome.pending &&
 		ex->outcome.http_status >= 200 && ex->outcome.http_status < 300;
 
-	/* The outcome points into the call's memory: keep what we need. */
+	/*
+	 * The outcome points into the call's memory, which the release below
+	 * frees; the decoded error list was allocated in the caller's context.
+	 */
 	if (ex->outcome.registry_req_id != NULL)
 		ex->outcome.registry_req_id = pstrdup(ex->outcome.registry_req_id);
 	if (ex->outcome.error_response != NULL)
 	{
 		TfResponse *copy = palloc(sizeof(TfResponse));
 
-		/* Decoded values were allocated in the caller's context already. */
 		*copy = *ex->outcome.error_response;
 		ex->outcome.error_response = copy;
 	}
 	tf_registry_release(call);
+}
 
+/*
+ * tf_exchange_finish
+ *		Run the call to its end; a 2xx body is decoded into ex->response.
+ */
+void
+tf_exchange_finish(TfRegistryCall *call, StringInfo response_body, TfExchange *ex)
+{
+	tf_exchange_run(call, ex);
 	if (ex->ok)
 		tf_decode_response(response_body->data, response_body->len, &ex->response);
 }

@@ -183,10 +183,10 @@ resolve_by_query(const DisconnectSpec *spec, bool timed_out, DisconnectOutcome *
 
 /*
  * write_through_current_status
- *		The disconnect answer describes the new record, not the number, so
- *		one query learns the number's status for toll_free.numbers.  A failed
- *		query changes nothing: the disconnect itself has succeeded and the
- *		next sync or call brings the inventory up to date.
+ *		Query the number once and write its status to toll_free.numbers,
+ *		because the disconnect response describes the new record, not the
+ *		number.  A failed query changes nothing, since the disconnect itself
+ *		succeeded and the next sync or call brings the inventory up to date.
  */
 static void
 write_through_current_status(DisconnectOutcome *o)

@@ -34,9 +34,10 @@ PG_FUNCTION_INFO_V1(tf_search);
  *		What the registry reports about one number.
  *
  * TODO: each call also inserts its requests row and writes the number
- * through to toll_free.numbers; together they make a call about five times
- * the cost of a bare libcurl request on the same connection (bench B3).
- * A setting to skip the audit row of read-only calls would close most of it.
+ * through to toll_free.numbers.  Together they make a call cost about five
+ * times a bare libcurl request on the same connection (bench/b3_per_call.sh),
+ * and a setting to skip the audit row of read-only calls would remove most
+ * of that.
  */
 Datum
 tf_query(PG_FUNCTION_ARGS)

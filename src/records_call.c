@@ -44,28 +44,7 @@ run_exchange(const char *method, const char *path, const char *payload,
 
 	call = tf_exchange_open(method, path, payload, payload_len, changes_state,
 							0, body);
-	while (tf_registry_pump(call))
-		;
-	tf_registry_finish(call);
-	tf_registry_outcome(call, &ex->outcome);
-
-	ex->ok = !ex->outcome.transport_failed && !ex->outcome.pending &&
-		ex->outcome.http_status >= 200 && ex->outcome.http_status < 300;
-
-	/*
-	 * The outcome points into the call's memory, which the release below
-	 * frees; the decoded error list itself lives in the caller's context.
-	 */
-	if (ex->outcome.registry_req_id != NULL)
-		ex->outcome.registry_req_id = pstrdup(ex->outcome.registry_req_id);
-	if (ex->outcome.error_response != NULL)
-	{
-		TfResponse *copy = palloc(sizeof(TfResponse));
-
-		*copy = *ex->outcome.error_response;
-		ex->outcome.error_response = copy;
-	}
-	tf_registry_release(call);
+	tf_exchange_run(call, ex);
 }
 
 /*

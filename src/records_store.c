@@ -24,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "audit.h"
 #include "records.h"
 #include "toll_free.h"
 
@@ -44,30 +45,6 @@
 #define RECORD_DELETE_SQL \
 	"DELETE FROM toll_free.records" \
 	" WHERE number OPERATOR(toll_free.=) $1::pg_catalog.text::toll_free.tfn"
-
-/* The role that owns toll_free.records. */
-static Oid
-records_table_owner(void)
-{
-	Oid			nspid = get_namespace_oid(TOLL_FREE_SCHEMA, false);
-	Oid			relid = get_relname_relid("records", nspid);
-	HeapTuple	tuple;
-	Oid			owner;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table toll_free.records does not exist"),
-				 errhint("Run ALTER EXTENSION toll_free UPDATE or recreate the extension.")));
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-
-	return owner;
-}
 
 /* Upsert one summary; SPI must be connected. */
 static void
@@ -117,7 +94,7 @@ records_write(const char *replace_number, List *summaries)
 	ListCell   *lc;
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(records_table_owner(),
+	SetUserIdAndSecContext(tf_table_owner("records"),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 
