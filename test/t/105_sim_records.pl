@@ -237,7 +237,8 @@ for my $c (@disc_errors)
 	is_deeply(code_of(disconnect(@$c[ 0 .. 2 ])), [ $c->[3], $c->[4] ], "disconnect of $c->[5] gives $c->[4]");
 }
 my $disc_eff = ts(3600);
-$r = disconnect('8005560002', $disc_eff, day(40));
+my $end_intercept = day(40);    # taken now: the clock moves below
+$r = disconnect('8005560002', $disc_eff, $end_intercept);
 is(xtext($r->{body}, 'custRecStat'), 'PENDING', 'a future disconnect record is PENDING');
 is(num_info($ruc, '8005560002')->{status}, 'WORKING', 'the number stays WORKING until then');
 admin('POST', '/clock/advance?minutes=75');
@@ -245,7 +246,7 @@ is(num_info($ruc, '8005560002')->{status}, 'DISCONNECT', 'WORKING -> DISCONNECT 
 $r = api('GET', '/cus/rec/tfnum/8005560002', token => $ruc);
 is(xtext($r->{body}, 'custRecStat'), 'DISCONNECT', 'retrieve returns the DISCONNECT record');
 is(xtext($r->{body}, 'referral'), 'Y', 'the disconnect record keeps referral');
-is(xtext($r->{body}, 'endInterceptDt'), day(40), 'the disconnect record keeps endInterceptDt');
+is(xtext($r->{body}, 'endInterceptDt'), $end_intercept, 'the disconnect record keeps endInterceptDt');
 
 # SENDING lasts --scp-delay; records are locked meanwhile (506016)
 my $own = start_sim('--numbers', '0', '--scp-delay', '600');
