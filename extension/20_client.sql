@@ -32,6 +32,8 @@ CREATE TABLE @extschema@.requests (
 CREATE INDEX requests_state_idx ON @extschema@.requests (state);
 CREATE INDEX requests_registry_req_id_idx ON @extschema@.requests (registry_req_id)
 	WHERE registry_req_id IS NOT NULL;
+/* Rows arrive in created_at order: a BRIN index finds the old ones to delete. */
+CREATE INDEX requests_created_at_idx ON @extschema@.requests USING brin (created_at);
 
 COMMENT ON TABLE @extschema@.requests IS
 	'One row per registry request, synchronous (origin call) or queued (origin queue).';

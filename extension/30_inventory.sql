@@ -55,6 +55,8 @@ CREATE TABLE @extschema@.number_history (
 CREATE INDEX number_history_number_idx ON @extschema@.number_history (number, changed_at);
 CREATE INDEX number_history_sync_run_idx ON @extschema@.number_history (sync_run_id)
 	WHERE sync_run_id IS NOT NULL;
+CREATE INDEX number_history_changed_at_idx ON @extschema@.number_history
+	USING brin (changed_at);
 
 COMMENT ON TABLE @extschema@.number_history IS
 	'Every change of a number that a sync or a registry call observed; new_status and new_resporg are NULL when the number left the inventory';
@@ -240,6 +242,17 @@ AS 'MODULE_PATHNAME', 'tf_worker_wake_at_commit'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
+/*
+ * Delete one batch of history older than older_than (NULL: the setting
+ * toll_free.history_retention) and report the rows deleted per table.
+ */
+CREATE FUNCTION @extschema@.tf_purge_history(older_than interval DEFAULT NULL,
+											 batch_size integer DEFAULT 10000)
+RETURNS TABLE (relation text, deleted bigint)
+AS 'MODULE_PATHNAME', 'tf_purge_history'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
 GRANT SELECT ON @extschema@.numbers, @extschema@.number_history, @extschema@.sync_runs,
 	@extschema@.reservations_expiring, @extschema@.inventory_summary,
 	@extschema@.worker_status
@@ -250,7 +263,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.tf_resporg_check(text, integer),
 	TO toll_free_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.tf_sync(text, boolean, interval, integer),
 	@extschema@.tf_worker_restart(),
-	@extschema@.tf_worker_wake()
+	@extschema@.tf_worker_wake(),
+	@extschema@.tf_purge_history(interval, integer)
 	TO toll_free_admin;
 
 /* Let a running worker find the new tables as soon as this commits. */

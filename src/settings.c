@@ -52,6 +52,7 @@ char	   *tf_worker_role = NULL;
 char	   *tf_sync_targets = NULL;
 int			tf_sync_interval_s = 3600;
 int			tf_reservation_warning_days = 5;
+int			tf_history_retention_s = 365 * 24 * 3600;
 
 int			tf_queue_max_in_flight = 4;
 int			tf_queue_max_attempts = 5;
@@ -337,6 +338,17 @@ define_worker_settings(void)
 							45,
 							PGC_SIGHUP,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("toll_free.history_retention",
+							"How long the worker keeps audit rows of calls, number history and sync runs.",
+							"Older rows are deleted in batches; each RespOrg's last sync run stays.  0 keeps everything.",
+							&tf_history_retention_s,
+							365 * 24 * 3600,
+							0,
+							INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 }
 

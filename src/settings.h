@@ -33,6 +33,7 @@ extern char *tf_worker_role;
 extern char *tf_sync_targets;
 extern int	tf_sync_interval_s;
 extern int	tf_reservation_warning_days;
+extern int	tf_history_retention_s;
 
 /* Request queue. */
 extern int	tf_queue_max_in_flight;

@@ -11,8 +11,9 @@
  *	 1. process interrupts and, after SIGHUP, reload the settings;
  *	 2. make sure the extension exists in the database (while it is absent,
  *		being created or the server is in recovery, do nothing);
- *	 3. do one piece of work: drain audit rows, run a requested sync, run a
- *		scheduled sync or report expiring reservations;
+ *	 3. do one piece of work: drain audit rows, carry out queued requests,
+ *		run a requested sync, run a scheduled sync, report expiring
+ *		reservations or delete history past its retention;
  *	 4. when nothing is left, sleep on the latch until the next scheduled
  *		piece of work.  Backends set the latch to ask for work.
  *
@@ -51,6 +52,7 @@
 #include "sync.h"
 #include "toll_free.h"
 #include "queue.h"
+#include "retention.h"
 #include "worker.h"
 #include "worker_internal.h"
 #include "worker_requests.h"
@@ -349,6 +351,10 @@ worker_do_work(void)
 	if (worker_do_reservation_warnings())
 		return true;
 
+	/* Deletion of old history (retention.c): last, as the least urgent. */
+	if (tf_retention_run_due())
+		return true;
+
 	return false;
 }
 
@@ -406,8 +412,9 @@ worker_do_work_guarded(WorkerReadiness *readiness)
 
 /*
  * worker_sleep_ms
- *		How long the worker may sleep: until the next scheduled sync or the
- *		next day's reservation report; -1 for no limit.
+ *		How long the worker may sleep: until the next scheduled sync, the
+ *		next day's reservation report, the queue's next poll or retry, or the
+ *		next retention pass; -1 for no limit.
  */
 static long
 worker_sleep_ms(WorkerReadiness readiness)
@@ -440,6 +447,10 @@ worker_sleep_ms(WorkerReadiness readiness)
 		if (wake_at == 0 || queue_at < wake_at)
 			wake_at = queue_at;
 	}
+
+	/* The next retention pass, when the retention is on. */
+	if (tf_history_retention_s > 0 && tf_retention_next() < wake_at)
+		wake_at = tf_retention_next();
 
 	if (wake_at == 0)
 		return -1;
@@ -532,6 +543,7 @@ tf_worker_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			tf_schedule_reload();
+			tf_retention_reschedule();
 		}
 
 		if (worker_do_work_guarded(&readiness))

@@ -6,8 +6,9 @@
  *
  * One worker per cluster, connected to the database named by
  * toll_free.database.  It syncs the inventory of the RespOrgs listed in
- * toll_free.sync_targets, carries out sync requests made with tf_sync(), and
- * drains the audit rows that survived a caller's rollback.
+ * toll_free.sync_targets, carries out sync requests made with tf_sync(),
+ * drains the audit rows that survived a caller's rollback, and deletes
+ * history older than toll_free.history_retention.
  *
  *-------------------------------------------------------------------------
  */
