@@ -110,6 +110,14 @@ CREATE FUNCTION @extschema@.tfn_npa(@extschema@.tfn) RETURNS smallint
 COMMENT ON FUNCTION @extschema@.tfn_npa(@extschema@.tfn) IS
 	'Area code (NPA) of a toll-free number, e.g. 800';
 
+/* STABLE, as the input function: the open codes are table data. */
+CREATE FUNCTION @extschema@.tfn_is_valid(text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'tfn_is_valid'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.tfn_is_valid(text) IS
+	'Whether a text casts to tfn, without raising an error';
+
 /* Comparison functions and operators. */
 CREATE FUNCTION @extschema@.tfn_eq(@extschema@.tfn, @extschema@.tfn) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'tfn_eq'

@@ -24,7 +24,8 @@ $privileges$;
 
 /*
  * The open NPA list is created before the roles exist (the tfn type comes
- * first), so its grants are made here.
+ * first), so its grants are made here.  Every role may use the tfn type,
+ * and its errors point to this list, so every role may read it.
  */
-GRANT SELECT ON @extschema@.open_npa TO toll_free_reader;
+GRANT SELECT ON @extschema@.open_npa TO PUBLIC;
 GRANT INSERT, UPDATE, DELETE, TRUNCATE ON @extschema@.open_npa TO toll_free_admin;

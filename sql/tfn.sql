@@ -125,6 +125,9 @@ FROM (VALUES
 	(21, '800-555-1212,22'),
 	(22, '800-555-1212, ext 22'),
 	(23, '1-800-FLOWERS x22'),
+	(24, '800-555-1212 x22 Sales'),
+	(25, '800-555-1212 x22 x33'),
+	(26, '800-555-1212 #22 ext 33'),
 	-- digit count, with and without a country code
 	(30, '+1 1 800 555 1212'),
 	(31, '11-800-555-1212'),
@@ -167,6 +170,9 @@ FROM (VALUES
 	(83, '800+555-1212'),
 	(84, '+ 1 800 555 1212'),
 	(85, '+(800) 555-1212'),
+	(86, '1-800-MATTRES--S'),
+	(87, '1-800-FLOWERS..COM'),
+	(88, '1-800-FLOWERS.-COM'),
 	-- characters that never appear in a number
 	(90, '800/555/1212'),
 	(91, '800_555_1212'),
@@ -193,6 +199,11 @@ ORDER BY c.n;
 SELECT r.err_code, r.message_ok, r.err_detail
 FROM pg_temp.try_tfn(repeat('8', 101)) r;
 SELECT r.result FROM pg_temp.try_tfn('  800-555-1212' || repeat(' ', 200)) r;
+-- Unicode spaces around the number are trimmed before the count too, in any
+-- mix with ASCII whitespace.
+SELECT r.result FROM pg_temp.try_tfn(repeat(U&'\00A0', 95) || '800-555-1212') r;
+SELECT r.result FROM pg_temp.try_tfn('800-555-1212' || repeat(U&' \202F' || E'\t' || U&'\2009', 40)) r;
+SELECT r.result FROM pg_temp.try_tfn(U&'\00A0' || E'\t ' || U&'1-800-FLOWERS \202F') r;
 
 -- Eleven digits with a country code (written three ways) are rejected, and
 -- the four forms of the same number give the same value.

@@ -11,6 +11,9 @@
 -- comparison with the cast cannot fail.  The output is the same on both
 -- versions, so one expected file serves them.
 --
+-- tfn_is_valid(text) gives the same answer as pg_input_is_valid() on every
+-- version, and is checked against the cast as well.
+--
 -- NOTE: only PostgreSQL 15 has run this file; the branch for 16 and later
 -- has not run, because Debian 12 packages no later server.
 --
@@ -83,8 +86,18 @@ FROM inputs i, LATERAL pg_temp.input_report(i.input) s,
 WHERE (s.valid, s.sql_error_code, s.message, s.detail, s.hint)
 	IS DISTINCT FROM (c.valid, c.sql_error_code, c.message, c.detail, c.hint);
 
+-- tfn_is_valid(), which every version has, agrees with the cast too.
+SELECT i.input, tfn_is_valid(i.input) AS is_valid
+FROM inputs i, LATERAL pg_temp.cast_report(i.input) c
+WHERE tfn_is_valid(i.input) IS DISTINCT FROM c.valid;
+SELECT tfn_is_valid(NULL) IS NULL AS null_gives_null;
+
 -- A filter that keeps the inputs a load can cast, as a staging query would.
 SELECT i.input::tfn AS number
 FROM inputs i, LATERAL pg_temp.input_report(i.input) r
 WHERE r.valid
+ORDER BY i.id;
+SELECT i.input::tfn AS number
+FROM inputs i
+WHERE tfn_is_valid(i.input)
 ORDER BY i.id;

@@ -31,6 +31,7 @@ PG_FUNCTION_INFO_V1(tfn_from_bigint);
 PG_FUNCTION_INFO_V1(tfn_to_bigint);
 PG_FUNCTION_INFO_V1(tfn_format);
 PG_FUNCTION_INFO_V1(tfn_npa);
+PG_FUNCTION_INFO_V1(tfn_is_valid);
 
 /*
  * character_position
@@ -45,9 +46,12 @@ character_position(const char *str, int offset)
 /*
  * describe_character
  *		Printable description of the character at byte "offset" of "str":
- *		the character in quotes, followed by its code point when it is a
- *		control character or, in UTF-8, any non-ASCII character (which may
- *		be invisible, such as a zero-width space).
+ *		the character in quotes, followed by its code point when it is not
+ *		ASCII (it may be invisible, such as a zero-width space).  A control
+ *		character is named by its code point alone.
+ *
+ * In a SQL_ASCII database a byte above 0x7F has no known character, so it
+ * is named by its value: quoting it could send the client invalid text.
  */
 static char *
 describe_character(const char *str, int offset)
@@ -55,15 +59,20 @@ describe_character(const char *str, int offset)
 	const char *c = str + offset;
 	int			length = pg_mblen_range(c, str + strlen(str));
 	unsigned char lead = (unsigned char) *c;
+	const char *utf8;
 
 	if (lead < 0x20 || lead == 0x7F)
 		return psprintf("U+%04X", lead);
 
-	if (lead >= 0x80 && GetDatabaseEncoding() == PG_UTF8)
-		return psprintf("\"%.*s\" (U+%04X)", length, c,
-						(unsigned int) utf8_to_unicode((const unsigned char *) c));
+	if (lead < 0x80)
+		return psprintf("\"%c\"", lead);
 
-	return psprintf("\"%.*s\"", length, c);
+	if (GetDatabaseEncoding() == PG_SQL_ASCII)
+		return psprintf("with byte value 0x%02X", lead);
+
+	utf8 = pg_server_to_any(pnstrdup(c, length), length, PG_UTF8);
+	return psprintf("\"%.*s\" (U+%04X)", length, c,
+					(unsigned int) utf8_to_unicode((const unsigned char *) utf8));
 }
 
 /*
@@ -119,8 +128,8 @@ errdetail_tfn_parse(const char *str, const TfnParseResult *parsed)
 			errdetail("The input is longer than %d characters.", TFN_PARSE_MAX_CHARS);
 			break;
 		case TFN_PARSE_EXTENSION:
-			errdetail("Extensions such as \"%s\" are not allowed in a toll-free number.",
-					  str + offset);
+			errdetail("Extensions such as \"%.*s\" are not allowed in a toll-free number.",
+					  parsed->error_length, str + offset);
 			errhint("Store the extension in a separate column.");
 			break;
 		case TFN_PARSE_BAD_CHARACTER:
@@ -199,6 +208,27 @@ tfn_in(PG_FUNCTION_ARGS)
 				 errdetail_tfn_npa(parsed.npa, npa_state)));
 
 	PG_RETURN_TFN(parsed.value);
+}
+
+/*
+ * tfn_is_valid
+ *		True when the text casts to tfn: the checks of tfn_in, without an
+ *		error.
+ *
+ * It lets a query pick out the rows of a load that would not cast, also on
+ * PostgreSQL 15, which has no pg_input_is_valid().
+ */
+Datum
+tfn_is_valid(PG_FUNCTION_ARGS)
+{
+	text	   *input = PG_GETARG_TEXT_PP(0);
+	TfnParseResult parsed;
+
+	tfn_parse(VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input),
+			  GetDatabaseEncoding() == PG_UTF8, &parsed);
+
+	PG_RETURN_BOOL(parsed.status == TFN_PARSE_OK &&
+				   tfn_npa_state(parsed.npa) == TFN_NPA_OPEN);
 }
 
 /*

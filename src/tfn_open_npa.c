@@ -21,10 +21,11 @@
  * inside a REPEATABLE READ transaction, just as system catalogs do.
  *
  * The setting toll_free.check_open_npa turns the check off (every code from
- * 800 to 899 is then accepted).  A text dump needs it: pg_dump writes the
- * rows of toll_free.open_npa after the tables of schemas whose names sort
- * before "toll_free", so restoring numbers in a code an administrator
- * opened would otherwise fail.
+ * 800 to 899 is then accepted).  The check is also skipped while
+ * check_function_bodies is off, as pg_dump's scripts and pg_restore set it.
+ * A dump writes the rows of toll_free.open_npa after the tables of schemas
+ * whose names sort before "toll_free".  Without the skip, restoring numbers
+ * in a code an administrator opened would fail and leave those tables empty.
  *
  *-------------------------------------------------------------------------
  */
@@ -171,7 +172,8 @@ tfn_npa_state(int npa)
 	if (npa < TFN_NPA_FIRST || npa > TFN_NPA_LAST)
 		return TFN_NPA_NOT_TOLL_FREE;
 
-	if (!tfn_check_open_npa)
+	/* Off by the setting, or while a dump is being restored. */
+	if (!tfn_check_open_npa || !check_function_bodies)
 		return TFN_NPA_OPEN;
 
 	if (!open_npa_valid)
@@ -189,8 +191,8 @@ tfn_define_settings(void)
 {
 	DefineCustomBoolVariable("toll_free.check_open_npa",
 							 "Accepts tfn values only in the area codes listed in toll_free.open_npa.",
-							 "When off, every area code from 800 to 899 is accepted. "
-							 "Turn it off to restore a dump whose tables use a code that was opened by an administrator.",
+							 "When off, every area code from 800 to 899 is accepted.  "
+							 "The check is also skipped while check_function_bodies is off, as during a restore of a dump.",
 							 &tfn_check_open_npa,
 							 true,
 							 PGC_USERSET,

@@ -154,6 +154,72 @@ classify_utf8_separator(const unsigned char *s, size_t length)
 }
 
 /*
+ * utf8_space_length_at
+ *		Byte length of the Unicode space at input[pos] (whose input ends at
+ *		"end"), or 0 when none starts there.
+ */
+static size_t
+utf8_space_length_at(const char *input, size_t pos, size_t end)
+{
+	const unsigned char *s = (const unsigned char *) input + pos;
+	size_t		length = utf8_char_length(s, end - pos);
+
+	return classify_utf8_separator(s, length) == TOK_SPACE ? length : 0;
+}
+
+/*
+ * utf8_space_length_before
+ *		Byte length of the Unicode space that ends just before input[end] and
+ *		starts at or after "start", or 0 when there is none.  The Unicode
+ *		spaces are two or three bytes long.
+ */
+static size_t
+utf8_space_length_before(const char *input, size_t start, size_t end)
+{
+	for (size_t length = 2; length <= 3; length++)
+	{
+		if (end - start >= length &&
+			utf8_space_length_at(input, end - length, end) == length)
+			return length;
+	}
+	return 0;
+}
+
+/*
+ * trim_whitespace
+ *		Narrow input[*start, *end) past the whitespace at both ends: ASCII
+ *		whitespace and, in UTF-8, the Unicode spaces, in any mix.
+ */
+static void
+trim_whitespace(const char *input, bool utf8, size_t *start, size_t *end)
+{
+	for (;;)
+	{
+		size_t		length;
+
+		if (*start < *end && is_ascii_whitespace((unsigned char) input[*start]))
+			(*start)++;
+		else if (utf8 && *start < *end &&
+				 (length = utf8_space_length_at(input, *start, *end)) > 0)
+			*start += length;
+		else
+			break;
+	}
+
+	for (;;)
+	{
+		size_t		length;
+
+		if (*end > *start && is_ascii_whitespace((unsigned char) input[*end - 1]))
+			(*end)--;
+		else if (utf8 && (length = utf8_space_length_before(input, *start, *end)) > 0)
+			*end -= length;
+		else
+			break;
+	}
+}
+
+/*
  * tokenize
  *		Split input[start, end) into one token per character.
  *
@@ -257,63 +323,74 @@ is_extension_word(const Token *tokens, int first, int last)
 }
 
 /*
- * find_extension
- *		Find an extension written after the number.
+ * extension_starts_at
+ *		When an extension starts at tokens[i] (a marker, optional filler,
+ *		then digits), return the index of its last digit; else -1.
  *
- * An extension is a marker followed by digits at the end of the input.  The
- * markers are "x", "ext", "extn", "extension", "#", "," and ";", alone or
- * combined as in ";ext=".  Spaces, dots, colons or equals signs may separate
- * marker and digits.  It counts only when at least ten digits and letters
- * precede it, so "800-555-12 x12" is judged as a number instead.
- * Returns the index of the marker's first token, or -1.
+ * The markers are "x", "ext", "extn", "extension", "#", "," and ";", alone
+ * or combined as in ";ext=".  A marker word must be a whole word.  Spaces,
+ * dots, colons or equals signs may separate marker and digits.
  */
 static int
-find_extension(const Token *tokens, int ntokens)
+extension_starts_at(const Token *tokens, int ntokens, int i)
 {
-	int			i = ntokens - 1;
-	int			word_end;
-	int			marker;
+	int			j = i;
+
+	if (tokens[j].kind == TOK_EXT_MARK)
+	{
+		j++;
+		while (j < ntokens && tokens[j].kind == TOK_SPACE)
+			j++;
+	}
+	else if (tokens[j].kind != TOK_LETTER ||
+			 (j > 0 && tokens[j - 1].kind == TOK_LETTER))
+		return -1;
+
+	/* The marker word: required after no mark, optional after one. */
+	if (j < ntokens && tokens[j].kind == TOK_LETTER)
+	{
+		int			word_start = j;
+
+		while (j < ntokens && tokens[j].kind == TOK_LETTER)
+			j++;
+		if (!is_extension_word(tokens, word_start, j - 1))
+			return -1;
+	}
+
+	while (j < ntokens && (tokens[j].kind == TOK_SPACE || tokens[j].kind == TOK_DOT ||
+						   tokens[j].kind == TOK_EXT_FILL))
+		j++;
+	if (j == ntokens || tokens[j].kind != TOK_DIGIT)
+		return -1;
+
+	while (j + 1 < ntokens && tokens[j + 1].kind == TOK_DIGIT)
+		j++;
+	return j;
+}
+
+/*
+ * find_extension
+ *		Find the first extension written after the number.
+ *
+ * An extension counts only when at least ten digits and letters precede
+ * it, so "800-555-12 x12" is judged as a number instead.  Words after the
+ * extension do not hide it ("800-555-1212 x22 Sales").  Returns the index
+ * of the marker's first token, or -1, and sets *last to the index of its
+ * last digit.
+ */
+static int
+find_extension(const Token *tokens, int ntokens, int *last)
+{
 	int			head_chars = 0;
 
-	/* The extension's digits. */
-	if (i < 0 || tokens[i].kind != TOK_DIGIT)
-		return -1;
-	while (i >= 0 && tokens[i].kind == TOK_DIGIT)
-		i--;
-
-	/* What may appear between the marker and the digits. */
-	while (i >= 0 && (tokens[i].kind == TOK_SPACE || tokens[i].kind == TOK_DOT ||
-					  tokens[i].kind == TOK_EXT_FILL))
-		i--;
-
-	/* A marker word, optionally preceded by a mark (";ext=", ", ext 22"). */
-	word_end = i;
-	while (i >= 0 && tokens[i].kind == TOK_LETTER)
-		i--;
-	if (i < word_end)
+	for (int i = 0; i < ntokens; i++)
 	{
-		int			j = i;
-
-		if (!is_extension_word(tokens, i + 1, word_end))
-			return -1;
-		marker = i + 1;
-
-		while (j >= 0 && tokens[j].kind == TOK_SPACE)
-			j--;
-		if (j >= 0 && tokens[j].kind == TOK_EXT_MARK)
-			marker = j;
-	}
-	else if (i >= 0 && tokens[i].kind == TOK_EXT_MARK)
-		marker = i;
-	else
-		return -1;
-
-	for (i = 0; i < marker; i++)
-	{
+		if (head_chars >= 10 && (*last = extension_starts_at(tokens, ntokens, i)) >= 0)
+			return i;
 		if (is_significant(&tokens[i]))
 			head_chars++;
 	}
-	return head_chars >= 10 ? marker : -1;
+	return -1;
 }
 
 /*
@@ -546,6 +623,7 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	bool		count_ok;
 	int			chars;
 	int			extension;
+	int			extension_end;
 	size_t		start = 0;
 	size_t		end = len;
 	int64		value = 0;
@@ -554,26 +632,12 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	result->status = TFN_PARSE_OK;
 	result->error_offset = -1;
 
-	/* Trim whitespace, ASCII first and then Unicode spaces. */
-	while (start < end && is_ascii_whitespace((unsigned char) input[start]))
-		start++;
-	while (end > start && is_ascii_whitespace((unsigned char) input[end - 1]))
-		end--;
-
+	/* The length limit counts the characters left after the trim. */
+	trim_whitespace(input, utf8, &start, &end);
 	if (!tokenize(input, start, end, utf8, tokens, &ntokens))
 	{
 		result->status = TFN_PARSE_TOO_LONG;
 		return;
-	}
-	while (ntokens > 0 && tokens[ntokens - 1].kind == TOK_SPACE)
-		ntokens--;
-	start = 0;
-	while ((int) start < ntokens && tokens[start].kind == TOK_SPACE)
-		start++;
-	if (start > 0)
-	{
-		memmove(tokens, tokens + start, (ntokens - start) * sizeof(Token));
-		ntokens -= (int) start;
 	}
 
 	if (ntokens == 0)
@@ -583,10 +647,11 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	}
 
 	/* An extension is reported before anything else about the input. */
-	extension = find_extension(tokens, ntokens);
+	extension = find_extension(tokens, ntokens, &extension_end);
 	if (extension >= 0)
 	{
 		reject(result, TFN_PARSE_EXTENSION, &tokens[extension]);
+		result->error_length = tokens[extension_end].offset + 1 - tokens[extension].offset;
 		return;
 	}
 
@@ -641,6 +706,23 @@ tfn_parse(const char *input, size_t len, bool utf8, TfnParseResult *result)
 	if (chars > 10)
 	{
 		int			bad = first_invalid_overflow(tokens, sig, nsig, first + 9);
+
+		/*
+		 * Two letters of the overflow joined by more than one dash or dot
+		 * ("1-800-FLOWERS..COM"): the separator is at fault, not a letter.
+		 */
+		if (bad > first + 9 && bad < nsig &&
+			tokens[sig[bad - 1]].kind == TOK_LETTER &&
+			tokens[sig[bad]].kind == TOK_LETTER)
+		{
+			int			mark = first_bad_separator(tokens, sig[bad - 1] + 1, sig[bad]);
+
+			if (mark >= 0 && (tokens[mark].kind == TOK_DASH || tokens[mark].kind == TOK_DOT))
+			{
+				reject_misplaced(result, &tokens[mark]);
+				return;
+			}
+		}
 
 		for (int k = bad; bad >= 0 && k < nsig; k++)
 		{

@@ -56,6 +56,9 @@ typedef struct TfnParseResult
 	 */
 	int			error_offset;
 
+	/* EXTENSION: byte length of the extension, from its marker to its digits. */
+	int			error_length;
+
 	/* DIGIT_COUNT: digits and letters found after any country code. */
 	int			char_count;
 

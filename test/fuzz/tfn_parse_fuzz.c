@@ -106,6 +106,11 @@ check_result(const TfnParseResult *r, const uint8_t *data, size_t size)
 	if (r->status == TFN_PARSE_DIGIT_COUNT)
 		require(r->char_count >= 0 && r->char_count != 10,
 				"a wrong count is not ten", data, size);
+
+	if (r->status == TFN_PARSE_EXTENSION)
+		require(r->error_length >= 2 &&
+				(size_t) r->error_offset + r->error_length <= size,
+				"the extension lies inside the input", data, size);
 }
 
 /*
