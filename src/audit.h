@@ -31,7 +31,7 @@ typedef struct TfAuditOutcome
 	int			sqlstate;		/* ERRCODE_* value, 0 for none */
 	const char *error;			/* error message, NULL for none */
 	const char *registry_code;	/* e.g. "801124", NULL for none */
-	const char *registry_req_id;	/* reqId of a 202 answer, NULL for none */
+	const char *registry_req_id;	/* reqId of a 202 response, NULL for none */
 } TfAuditOutcome;
 
 /*

@@ -64,7 +64,7 @@ typedef struct TfResponse
 	int			expires_in;
 	char	   *resporg;
 	List	   *upd_list;		/* char * */
-	char	   *override_key;	/* sessOverrideKey of a 701003 answer */
+	char	   *override_key;	/* sessOverrideKey of a 701003 response */
 
 	/* pendingResponse */
 	char	   *req_id;

@@ -10,7 +10,7 @@
  * requests go out.  A process takes its token at
  * once, even into debt, and then sleeps until the debt it created would be
  * paid: waiters queue up in arrival order without retrying in a storm.
- * A 429 answer also stops everyone until its Retry-After has passed.
+ * A 429 response also stops everyone until its Retry-After has passed.
  *
  *-------------------------------------------------------------------------
  */

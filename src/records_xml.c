@@ -10,7 +10,7 @@
  * loading, no entity substitution and libxml2's default size limits (no
  * XML_PARSE_HUGE), and finally a walk that rejects nesting deeper than
  * TF_RECORD_MAX_DEPTH.  A custRec document is four levels deep, so the limit
- * leaves room without letting a hostile answer build deep trees.
+ * leaves room without letting a hostile response build deep trees.
  *
  * A parsed document is freed by a callback on the memory context that was
  * current at parse time, so an error anywhere later (including a cancel)

@@ -10,12 +10,12 @@
  *   send ──2xx──> done (the body streams to the caller)
  *        ──401 token rejected──> renew the session once, send again
  *        ──429──> hold every process back for Retry-After, send again
- *        ──202──> poll GET /sys/req/{reqId} until a final answer or
+ *        ──202──> poll GET /sys/req/{reqId} until a final response or
  *                 toll_free.pending_wait runs out
  *        ──other──> done (the error body is decoded for the caller)
  *
  * Sending again is only done where the registry has certainly done
- * nothing: a 401 or a 429 answer.  A transport failure of a request that
+ * nothing: a 401 or a 429 response.  A transport failure of a request that
  * changes state is never repeated here; the caller learns that the request
  * may have reached the registry and resolves the outcome by a query.
  *
@@ -59,7 +59,7 @@ struct TfRegistryCall
 	TfHttpTransfer *xfer;
 	bool		delivered;		/* on_body ran during this pump */
 	bool		delivered_any;	/* on_body ran for the current transfer */
-	StringInfoData side_body;	/* body of a non-2xx or 202 answer */
+	StringInfoData side_body;	/* body of a non-2xx or 202 response */
 	char		content_type[128];
 
 	uint64		session_generation;
@@ -138,7 +138,7 @@ start_transfer(TfRegistryCall *call)
 
 /*
  * decode_side_body
- *		Decode an error or pending answer, if it is XML.
+ *		Decode an error or pending response, if it is XML.
  */
 static bool
 decode_side_body(TfRegistryCall *call)
@@ -210,7 +210,7 @@ handle_answer(TfRegistryCall *call, long status, int retry_after)
 		return true;
 	}
 
-	/* Pending: poll request status until a final answer or the deadline. */
+	/* Pending: poll request status until a final response or the deadline. */
 	if (status == 202 && decoded && call->error_response.req_id != NULL)
 	{
 		TimestampTz now = GetCurrentTimestamp();
@@ -303,7 +303,7 @@ tf_registry_open(const TfHttpRequest *req, TfHttpBodyCallback on_body, void *arg
 
 /*
  * tf_registry_start
- *		Send the request now; later pumps collect the answer.
+ *		Send the request now; later pumps collect the response.
  */
 void
 tf_registry_start(TfRegistryCall *call)
@@ -401,7 +401,7 @@ tf_registry_raise_outcome(const char *what, const TfCallOutcome *outcome)
 
 /*
  * tf_registry_finish
- *		The final HTTP status; raises for anything but a 2xx answer unless
+ *		The final HTTP status; raises for anything but a 2xx response unless
  *		the call was opened with TF_CALL_NO_RAISE.
  */
 long

@@ -19,8 +19,8 @@
  * One registry request with everything around it: the shared session token
  * (opened on first use, renewed once on 401), the cluster-wide rate budget,
  * 429 back-off honouring Retry-After (only when nothing happened at the
- * registry), and 202 pending answers polled through GET /sys/req/{reqId} up to
- * toll_free.pending_wait.  Streams the final 200 body to on_body.
+ * registry), and 202 pending responses polled through GET /sys/req/{reqId}
+ * up to toll_free.pending_wait.  Streams the final 200 body to on_body.
  */
 typedef struct TfRegistryCall TfRegistryCall;	/* opaque */
 extern TfRegistryCall *tf_registry_open(const TfHttpRequest *req,
@@ -56,7 +56,7 @@ extern void tf_rate_acquire(void);
  * read (bad XML, an HTML page, an oversized error body) still raises.
  */
 #define TF_CALL_NO_RAISE		0x01
-/* With this flag a 202 answer ends the call at once (outcome.pending). */
+/* With this flag a 202 response ends the call at once (outcome.pending). */
 #define TF_CALL_NO_POLL			0x02
 
 struct TfResponse;
@@ -67,8 +67,8 @@ typedef struct TfCallOutcome
 	bool		transport_failed;
 	TfHttpFailure failure;		/* when transport_failed */
 	bool		pending;		/* still 202 when toll_free.pending_wait ran out */
-	char	   *registry_req_id;	/* reqId of a 202 answer, or NULL */
-	struct TfResponse *error_response;	/* decoded body of a non-2xx answer */
+	char	   *registry_req_id;	/* reqId of a 202 response, or NULL */
+	struct TfResponse *error_response;	/* decoded non-2xx response body */
 	bool		outcome_unknown;	/* a state-changing request was sent, then the
 									 * transport failed: it may have acted */
 } TfCallOutcome;

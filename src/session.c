@@ -12,9 +12,9 @@
  * process to notice opens a new session.  A process that still has an
  * older generation cannot throw away the newer token.
  *
- * If a session open answers 701003 anyway (another client logged in as the
+ * If a session open returns 701003 anyway (another client logged in as the
  * same user, or this cluster's token was lost), we take the session over
- * with the sessOverrideKey the answer carries: the registry then ends the
+ * with the sessOverrideKey the response carries: the registry then ends the
  * old session.  Whatever else used that session must log in again.
  *
  * The session is never closed explicitly; it ends at the registry when it
