@@ -20,20 +20,6 @@ sub worker_pid
 		"SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE backend_type = 'toll_free worker'");
 }
 
-sub set_and_reload
-{
-	my ($sql) = @_;
-	psql_value("$sql;\nSELECT pg_reload_conf();");
-	return;
-}
-
-sub server_log
-{
-	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
-	local $/;
-	return <$fh>;
-}
-
 # Visible as one process with its own backend type.
 ok(wait_until(sub { worker_pid() =~ /^\d+$/ }, 30), 'one worker runs');
 my $pid = worker_pid();

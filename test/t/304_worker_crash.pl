@@ -24,13 +24,6 @@ sub worker_pid
 	return $rc == 0 ? $out : '';
 }
 
-sub server_log
-{
-	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
-	local $/;
-	return <$fh>;
-}
-
 sub sim_inventory
 {
 	return [ grep { !/^num,/ } split /\n/, admin_get('/inventory/RUC01') ];

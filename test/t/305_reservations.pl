@@ -12,13 +12,6 @@ ensure_extension();
 sim_reset();
 psql_value('TRUNCATE toll_free.numbers, toll_free.number_history, toll_free.sync_runs');
 
-sub server_log
-{
-	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
-	local $/;
-	return <$fh>;
-}
-
 sub sim_inventory
 {
 	return [ grep { !/^num,/ } split /\n/, admin_get('/inventory/RUC01') ];

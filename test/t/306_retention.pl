@@ -14,20 +14,6 @@ $ENV{PGOPTIONS} = '-c search_path=toll_free,public';
 ensure_extension();
 psql_value('TRUNCATE toll_free.requests, toll_free.number_history, toll_free.sync_runs');
 
-sub set_and_reload
-{
-	my ($sql) = @_;
-	psql_value("$sql;\nSELECT pg_reload_conf();");
-	return;
-}
-
-sub server_log
-{
-	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
-	local $/;
-	return <$fh>;
-}
-
 # insert_history($days): rows of every kind, $days old; returns nothing.
 # Requests: done and failed calls (deletable), an unknown call and a done
 # queued request (kept).  Sync runs of RUC01: done, failed, done (the last

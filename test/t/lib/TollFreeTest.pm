@@ -13,7 +13,7 @@ use Test::More;
 
 our @EXPORT = qw(psql psql_ok psql_fails psql_value admin_get admin_post
   admin_put admin_delete sim_reset sim_requests sim_user ensure_extension
-  wait_until);
+  wait_until set_and_reload server_log);
 
 die "run the TAP tests inside test/sandbox\n"
   unless $ENV{PGHOST} && $ENV{TOLL_FREE_SIM_ADMIN_URL};
@@ -122,6 +122,23 @@ sub ensure_extension
 	my (%opts) = @_;
 	psql_value('CREATE EXTENSION IF NOT EXISTS toll_free', %opts);
 	return;
+}
+
+# set_and_reload($sql): run $sql (ALTER SYSTEM ...), then reload the
+# configuration of the server and its worker.
+sub set_and_reload
+{
+	my ($sql) = @_;
+	psql_value("$sql;\nSELECT pg_reload_conf();");
+	return;
+}
+
+# server_log(): the sandbox server's log so far.
+sub server_log
+{
+	open my $fh, '<', "$ENV{TOLL_FREE_SANDBOX_DIR}/postgres.log" or die "server log: $!";
+	local $/;
+	return <$fh>;
 }
 
 # wait_until($code, $timeout_s): poll $code every 100 ms until it returns true.
