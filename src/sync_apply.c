@@ -17,7 +17,12 @@
  *
  * Rows that a registry call wrote through after the download started
  * (last_seen at or after the run's start) are left alone, because the call
- * saw the registry later than the download did.  A number that moved here
+ * saw the registry later than the download did.
+ *
+ * The RespOrg check leaves out the contact fields (contact name, telephone
+ * and notes), so a sync keeps the stored ones: an empty field in the
+ * staging table means "not reported", not "cleared".  Only a number that
+ * moved here from another RespOrg loses them, as they were that RespOrg's.  A number that moved here
  * from another RespOrg is taken over, because the check says it is this
  * RespOrg's now.  Apart from those, only rows of the synced RespOrg change.
  *
@@ -51,10 +56,10 @@ static const char changed_sql[] =
 "   JOIN toll_free.numbers n ON n.number OPERATOR(toll_free.=) s.number"
 "  WHERE s.run_id = $1 AND n.last_seen < $3"
 "    AND (n.resporg, n.status, n.status_date, n.reserved_until, n.disconnect_until,"
-"         n.last_active, n.contact_name, n.contact_phone, n.notes, n.rec_version_id)"
+"         n.last_active, n.rec_version_id)"
 "        IS DISTINCT FROM"
 "        (s.resporg, s.status, s.status_date, s.reserved_until, s.disconnect_until,"
-"         s.last_active, s.contact_name, s.contact_phone, s.notes, s.rec_version_id)";
+"         s.last_active, s.rec_version_id)";
 
 static const char new_history_sql[] =
 "INSERT INTO toll_free.number_history"
@@ -88,8 +93,15 @@ static const char update_sql[] =
 "UPDATE toll_free.numbers AS n"
 "   SET resporg = s.resporg, status = s.status, status_date = s.status_date,"
 "       reserved_until = s.reserved_until, disconnect_until = s.disconnect_until,"
-"       last_active = s.last_active, contact_name = s.contact_name,"
-"       contact_phone = s.contact_phone, notes = s.notes, rec_version_id = s.rec_version_id,"
+"       last_active = s.last_active, rec_version_id = s.rec_version_id,"
+"       contact_name = CASE WHEN n.resporg = s.resporg"
+"                           THEN COALESCE(s.contact_name, n.contact_name)"
+"                           ELSE s.contact_name END,"
+"       contact_phone = CASE WHEN n.resporg = s.resporg"
+"                            THEN COALESCE(s.contact_phone, n.contact_phone)"
+"                            ELSE s.contact_phone END,"
+"       notes = CASE WHEN n.resporg = s.resporg THEN COALESCE(s.notes, n.notes)"
+"                    ELSE s.notes END,"
 "       last_seen = pg_catalog.now(), synced_at = pg_catalog.now(), source = 'sync'"
 "  FROM toll_free.sync_staging s"
 " WHERE s.run_id = $1 AND n.number OPERATOR(toll_free.=) s.number AND n.last_seen < $3";

@@ -130,6 +130,25 @@ is_deeply(history_of($third->{id}), [], 'unchanged inventory: no history');
 is(psql_value("SELECT count(*) FROM toll_free.numbers WHERE resporg = 'RUC01' AND synced_at <= '$synced_before'"),
 	0, 'every row of RUC01 carries the new sync time');
 
+# The RespOrg check carries no contact fields, so a sync keeps the stored
+# ones and does not count them as a change; a number that moves to another
+# RespOrg loses them.
+my $kept = $pick{WORKING}[3];
+my $leaving = $pick{WORKING}[4];
+psql_value("UPDATE toll_free.numbers SET contact_name = 'Jane Roe', contact_phone = '7325551234',
+             notes = 'order 17' WHERE number IN ('$kept', '$leaving')");
+admin_put("/number/$leaving?status=WORKING&resporg=RUC02");
+my $contacts_run = sync_now('RUC02');
+is($contacts_run->{changed}, 1, 'the number moving to RUC02 is the only change');
+$contacts_run = sync_now('RUC01');
+is("$contacts_run->{added}/$contacts_run->{changed}/$contacts_run->{removed}", '0/0/0',
+	'contact fields the check does not carry are no change');
+is(psql_value("SELECT concat_ws('|', contact_name, contact_phone, notes) FROM toll_free.numbers WHERE number = '$kept'"),
+	'Jane Roe|7325551234|order 17', 'a sync keeps the stored contact fields');
+is(psql_value("SELECT resporg || '|' || concat_ws('|', contact_name, contact_phone, notes) FROM toll_free.numbers
+               WHERE number = '$leaving'"),
+	'RUC02|', 'a number that moved to another RespOrg loses its contact fields');
+
 # A row a registry call wrote after the download started is left alone.
 psql_value("UPDATE toll_free.numbers SET last_seen = now() + interval '1 hour', source = 'call', notes = 'from a call'
              WHERE number = '$changed'");
