@@ -1113,13 +1113,17 @@ check_slot(QueueSlot *slot)
  * ---------------------------------------------------------------------
  */
 
-/* purge_finished: delete finished rows past retention, in bounded batches. */
+/*
+ * purge_finished: delete finished rows past retention, in bounded batches.
+ * Rows whose outcome is unknown stay until a person resolves them.
+ */
 static void
 purge_finished(void)
 {
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		values[2];
 	uint64		deleted;
+	uint64		total = 0;
 	int			batches = 0;
 
 	values[0] = Int32GetDatum(tf_queue_retention_s);
@@ -1130,15 +1134,24 @@ purge_finished(void)
 		start_xact();
 		if (SPI_execute_with_args("DELETE FROM toll_free.requests WHERE id IN"
 								  " (SELECT id FROM toll_free.requests"
-								  "  WHERE origin = 'queue' AND finished_at IS NOT NULL"
+								  "  WHERE origin = 'queue' AND state IN ('done', 'failed')"
+								  "    AND finished_at IS NOT NULL"
 								  "    AND finished_at < pg_catalog.now() - $1 * interval '1 second'"
 								  "  ORDER BY finished_at LIMIT $2)",
 								  2, types, values, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not purge finished queued requests");
 		deleted = SPI_processed;
+		total += deleted;
 		finish_xact();
 		CHECK_FOR_INTERRUPTS();
 	} while (deleted == QUEUE_PURGE_BATCH && ++batches < 10);
+
+	if (total > 0)
+		ereport(LOG,
+				(errmsg("toll_free worker deleted %llu finished queued requests",
+						(unsigned long long) total),
+				 errdetail("They finished more than toll_free.queue_retention (%d s) ago.",
+						   tf_queue_retention_s)));
 }
 
 /* refresh_next_due: earliest deferred retry or check still waiting. */

@@ -3,7 +3,8 @@
 # given age or toll_free.history_retention.  It keeps queued requests, call
 # rows without a final outcome and each RespOrg's last finished sync run.
 # The worker runs the same deletion after a reload and drains a backlog of
-# more than one batch.
+# more than one batch.  The queue's own retention deletes finished queued
+# requests but keeps those whose outcome is unknown.
 use strict;
 use warnings;
 use Test::More;
@@ -113,6 +114,32 @@ ok(wait_until(sub { psql_value("SELECT count(*) FROM requests") == 6 }, 10),
 is(psql_value("SELECT count(*) FROM sync_runs"), 6, 'the worker deletes four old sync runs');
 like(server_log(), qr/toll_free worker deleted history older than .*\n.*Rows deleted: 2 of requests, 25002 of number_history, 4 of sync_runs/,
 	'the worker logs what it deleted');
+
+# Queued requests follow toll_free.queue_retention (7 days): the worker
+# deletes finished ones when it next processes the queue, and keeps those
+# whose outcome is unknown.  A new worker purges at its first queue work.
+psql_value('TRUNCATE requests');
+psql_value(q{
+	INSERT INTO requests (operation, numbers, state, origin, created_at, finished_at) VALUES
+		('reserve', '{8005550401}', 'done', 'queue', now() - interval '8 days', now() - interval '8 days'),
+		('spare', '{8005550402}', 'failed', 'queue', now() - interval '8 days', now() - interval '8 days'),
+		('reserve', '{8005550403}', 'unknown', 'queue', now() - interval '8 days', now() - interval '8 days'),
+		('reserve', '{8005550404}', 'done', 'queue', now() - interval '1 hour', now() - interval '1 hour')});
+my $worker_pid = sub {
+	psql_value("SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity
+	            WHERE backend_type = 'toll_free worker'");
+};
+my $old_pid = $worker_pid->();
+psql_value('SELECT toll_free.tf_worker_restart()');
+ok(wait_until(sub { my $pid = $worker_pid->(); $pid =~ /^\d+$/ && $pid ne $old_pid }, 30),
+	'a new worker runs');
+my $queued = psql_value(q{SELECT toll_free.tf_enqueue('reserve', '8005550405',
+	'{"contact_name": "Retention Test", "contact_phone": "7325559876"}')});
+ok(wait_until(sub { psql_value("SELECT count(*) FROM requests WHERE numbers <@ '{8005550401,8005550402}'") == 0 }, 30),
+	'finished queued requests past queue_retention are deleted');
+is(psql_value("SELECT string_agg(numbers::text || '/' || state, ',' ORDER BY id) FROM requests WHERE id <> $queued"),
+	'{8005550403}/unknown,{8005550404}/done', 'unknown and recent queued requests stay');
+like(server_log(), qr/toll_free worker deleted 2 finished queued requests/, 'the worker logs the queue purge');
 
 # Clean up for the tests that follow.
 set_and_reload('ALTER SYSTEM RESET toll_free.history_retention');
