@@ -36,6 +36,9 @@ CREATE TABLE @extschema@.records (
 REVOKE ALL ON @extschema@.records FROM PUBLIC;
 GRANT SELECT ON @extschema@.records TO toll_free_reader;
 
+/* Saved by pg_dump like the inventory it describes. */
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.records', '');
+
 CREATE FUNCTION @extschema@.tf_query_records(
 	num @extschema@.tfn,
 	OUT number @extschema@.tfn,

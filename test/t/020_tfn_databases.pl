@@ -1,5 +1,6 @@
 # The tfn type across databases: a dump with numbers in an area code an
-# administrator opened restores with pg_restore and psql as they are, and
+# administrator opened restores with pg_restore and psql as they are, with
+# the extension's inventory, history, requests and records, and
 # the details of rejected input stay valid text in LATIN1 and SQL_ASCII
 # databases.
 use strict;
@@ -40,13 +41,25 @@ psql_value(q{
 	CREATE TABLE calls (number toll_free.tfn NOT NULL REFERENCES inventory, minutes integer);
 	INSERT INTO inventory VALUES ('822-555-1212', 'RUC01'), ('800-555-1212', 'RUC01');
 	INSERT INTO calls VALUES ('822-555-1212', 3), ('800-555-1212', 4), ('822-555-1212', 5);
+	INSERT INTO toll_free.numbers (number, resporg, status, last_seen, source)
+		VALUES ('822-555-1212', 'RUC01', 'WORKING', now(), 'call');
+	INSERT INTO toll_free.number_history (number, changed_at, source, new_status, new_resporg)
+		VALUES ('822-555-1212', now(), 'call', 'WORKING', 'RUC01');
+	INSERT INTO toll_free.requests (operation, numbers, state, finished_at)
+		VALUES ('query', '{8225551212}', 'done', now());
+	INSERT INTO toll_free.sync_runs (resporg, origin, state) VALUES ('RUC01', 'request', 'done');
+	INSERT INTO toll_free.records (number, effective, status, seen_at)
+		VALUES ('822-555-1212', '2026-12-01 10:00+00', 'ACTIVE', now());
 }, db => 'tfn_dump_src');
 
 my $contents = q{
 	SELECT (SELECT string_agg(number::text, ',' ORDER BY number) FROM inventory) || '|' ||
 		(SELECT string_agg(number::text || ':' || minutes, ',' ORDER BY minutes) FROM calls) || '|' ||
-		(SELECT string_agg(npa::text, ',' ORDER BY npa) FROM toll_free.open_npa WHERE npa = 822)};
-my $expected = '8005551212,8225551212|8225551212:3,8005551212:4,8225551212:5|822';
+		(SELECT string_agg(npa::text, ',' ORDER BY npa) FROM toll_free.open_npa WHERE npa = 822) || '|' ||
+		(SELECT count(*) FROM toll_free.numbers) || (SELECT count(*) FROM toll_free.number_history) ||
+		(SELECT count(*) FROM toll_free.requests) || (SELECT count(*) FROM toll_free.sync_runs) ||
+		(SELECT count(*) FROM toll_free.records)};
+my $expected = '8005551212,8225551212|8225551212:3,8005551212:4,8225551212:5|822|11111';
 is(psql_value($contents, db => 'tfn_dump_src'), $expected, 'the source holds the rows');
 
 # Custom format through pg_restore, with its default options.
