@@ -42,6 +42,10 @@ EXTRA_CLEAN = test/results test/tmp_check
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+
+# PGXS tracks no header dependencies, and a changed shared-memory struct in
+# a stale object corrupts the server, so every object depends on every header.
+$(OBJS): $(wildcard src/*.h)
 else
 all install installcheck:
 	@echo "PostgreSQL server headers (PGXS) not found for $(PG_CONFIG)." >&2

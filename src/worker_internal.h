@@ -101,6 +101,7 @@ typedef struct TfWorkerShared
 	TimestampTz last_error_at;
 
 	TfWarningDay warnings[TF_WARNING_SLOTS];
+	int			warning_days;	/* the horizon the warnings were made for */
 
 	/*
 	 * tf_sync() waits on this; the worker broadcasts on each slot change.

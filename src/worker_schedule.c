@@ -41,7 +41,6 @@ typedef struct SyncTarget
 static SyncTarget targets[TF_MAX_SYNC_TARGETS];
 static int	ntargets = 0;
 static bool targets_loaded = false;
-static int	warning_days_seen = -1;
 
 /*
  * tf_resporg_id_is_valid
@@ -118,14 +117,18 @@ tf_schedule_reload(void)
 
 	pfree(raw);
 
-	/* A new warning horizon gives a new set of numbers to report today. */
-	if (warning_days_seen != tf_reservation_warning_days)
+	/*
+	 * A new warning horizon gives a new set of numbers to report today.  The
+	 * horizon is kept in shared memory with the warnings, so a restarted
+	 * worker does not report the same day again.
+	 */
+	SpinLockAcquire(&tf_worker_shared->mutex);
+	if (tf_worker_shared->warning_days != tf_reservation_warning_days)
 	{
-		warning_days_seen = tf_reservation_warning_days;
-		SpinLockAcquire(&tf_worker_shared->mutex);
+		tf_worker_shared->warning_days = tf_reservation_warning_days;
 		memset(tf_worker_shared->warnings, 0, sizeof(tf_worker_shared->warnings));
-		SpinLockRelease(&tf_worker_shared->mutex);
 	}
+	SpinLockRelease(&tf_worker_shared->mutex);
 }
 
 /*

@@ -60,6 +60,7 @@ tf_worker_shmem_startup(void)
 		SpinLockInit(&tf_worker_shared->mutex);
 		ConditionVariableInit(&tf_worker_shared->sync_cv);
 		tf_worker_shared->pgprocno = -1;
+		tf_worker_shared->warning_days = -1;
 	}
 
 	LWLockRelease(AddinShmemInitLock);

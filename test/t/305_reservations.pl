@@ -67,6 +67,17 @@ sync_now();
 sleep 1;
 is(scalar @{ $count_warnings->() }, $expected_lines, 'another sync the same day warns no more');
 
+# A restarted worker knows that today's warnings were given.
+my $pid_before = psql_value('SELECT pid FROM toll_free.worker_status');
+psql_value('SELECT toll_free.tf_worker_restart()');
+ok(wait_until(sub {
+	my $pid = psql_value("SELECT coalesce(pid::text, '') FROM toll_free.worker_status");
+	return $pid =~ /^\d+$/ && $pid ne $pid_before;
+}, 30), 'the worker restarts');
+sync_now();
+sleep 1;
+is(scalar @{ $count_warnings->() }, $expected_lines, 'a restarted worker warns no more the same day');
+
 # At the registry every reservation runs out after 45 days: 46 days later
 # the reserved numbers are spare again and leave the inventory.
 admin_post('/clock/advance?days=46');
