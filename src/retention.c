@@ -258,10 +258,15 @@ tf_purge_history(PG_FUNCTION_ARGS)
 	TimestampTz cutoff;
 	int			batch_size;
 
-	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) < 1)
+	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("batch_size must be at least 1")));
+				 errmsg("batch_size must not be null")));
+	if (PG_GETARG_INT32(1) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1"),
+				 errdetail("The value given was %d.", PG_GETARG_INT32(1))));
 	batch_size = PG_GETARG_INT32(1);
 
 	InitMaterializedSRF(fcinfo, 0);
