@@ -435,13 +435,15 @@ fill_outcome(const TfAuditOutcome *outcome, Datum *values, char *nulls, int firs
 void
 tf_audit_finish(int64 id, const TfAuditOutcome *outcome)
 {
-	Oid			argtypes[8] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[8];
-	char		nulls[8];
+	Oid			argtypes[9] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID};
+	Datum		values[9];
+	char		nulls[9];
 
 	values[0] = Int64GetDatum(id);
 	nulls[0] = ' ';
 	fill_outcome(outcome, values, nulls, 1);
+	values[8] = text_or_null(outcome->numbers, nulls, 8);
 
 	SPI_connect();
 	prepare_kept(&finish_plan,
@@ -449,10 +451,11 @@ tf_audit_finish(int64 id, const TfAuditOutcome *outcome)
 				 "http_status = $3::pg_catalog.int4, result = $4::pg_catalog.jsonb, "
 				 "sqlstate = $5, error = $6, registry_code = $7, "
 				 "registry_req_id = COALESCE($8, r.registry_req_id), "
+				 "numbers = COALESCE(r.numbers, $9::toll_free.tfn[]), "
 				 "finished_at = pg_catalog.clock_timestamp() "
 				 "WHERE r.id OPERATOR(pg_catalog.=) $1 "
 				 "RETURNING pg_catalog.row_to_json(r.*)::pg_catalog.text",
-				 8, argtypes);
+				 9, argtypes);
 	if (run_as_owner(finish_plan, values, nulls, false) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not update toll_free.requests");
 	if (SPI_processed == 1)

@@ -32,6 +32,12 @@ typedef struct TfAuditOutcome
 	const char *error;			/* error message, NULL for none */
 	const char *registry_code;	/* e.g. "801124", NULL for none */
 	const char *registry_req_id;	/* reqId of a 202 response, NULL for none */
+
+	/*
+	 * tf_audit_finish only: the numbers of a row begun without them, as an
+	 * array literal ("{8005550100}"); NULL leaves the column as it is.
+	 */
+	const char *numbers;
 } TfAuditOutcome;
 
 /*

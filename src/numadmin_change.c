@@ -29,6 +29,8 @@
 
 #include "errors.h"
 #include "numadmin.h"
+#include "tfn.h"
+#include "tfn_parse.h"
 #include "toll_free.h"
 
 PG_FUNCTION_INFO_V1(tf_reserve);
@@ -616,6 +618,42 @@ tf_change_resporg_many(PG_FUNCTION_ARGS)
 }
 
 /*
+ * reserved_numbers_literal
+ *		The numbers a search-and-reserve reserved, as an array literal for
+ *		the requests row, which was begun before they were known; NULL when
+ *		none was reserved.
+ */
+static char *
+reserved_numbers_literal(List *numbers)
+{
+	StringInfoData literal;
+	ListCell   *lc;
+
+	initStringInfo(&literal);
+	foreach(lc, numbers)
+	{
+		TfNumInfo  *info = (TfNumInfo *) lfirst(lc);
+		TfnParseResult parsed;
+
+		if (tf_number_error(info) != NULL || info->num == NULL)
+			continue;
+
+		/* The column is tfn[]: a number the type rejects is left out. */
+		tfn_parse(info->num, strlen(info->num), false, &parsed);
+		if (parsed.status != TFN_PARSE_OK || tfn_npa_state(parsed.npa) != TFN_NPA_OPEN)
+			continue;
+
+		appendStringInfoString(&literal, literal.len == 0 ? "{" : ",");
+		appendStringInfo(&literal, INT64_FORMAT, parsed.value);
+	}
+	if (literal.len == 0)
+		return NULL;
+
+	appendStringInfoChar(&literal, '}');
+	return literal.data;
+}
+
+/*
  * tf_reserve_search(pattern, quantity, contact..., npa, consecutive)
  *		RETURNS SETOF number_result
  *
@@ -704,6 +742,7 @@ tf_reserve_search(PG_FUNCTION_ARGS)
 	audit.http_status = ex.outcome.http_status;
 	audit.registry_req_id = ex.outcome.registry_req_id;
 	audit.result_json = tf_numbers_json(ex.response.numbers, ex.response.errors);
+	audit.numbers = reserved_numbers_literal(ex.response.numbers);
 	tf_audit_finish(request_id, &audit);
 
 	foreach(lc, ex.response.numbers)

@@ -112,6 +112,12 @@ is($out, '2|t|099027', 'refusal of a whole batch: a failed row per number');
 $out = psql_value("SELECT count(*), bool_and(ok), bool_and(status = 'RESERVED'), bool_and(number::text LIKE '88823%')
 	FROM tf_reserve(pattern => '88823*****', quantity => 2, $contact)");
 is($out, '2|t|t|t', 'search and reserve by pattern');
+is(psql_value("SELECT array_length(numbers, 1) || '|' || bool_and(n::text LIKE '88823%') || '|' ||
+                      (SELECT count(*) FROM toll_free.numbers i WHERE i.number = ANY (r.numbers))
+               FROM toll_free.requests r, unnest(r.numbers) n
+               WHERE r.id = (SELECT max(id) FROM toll_free.requests WHERE operation = 'reserve_search')
+               GROUP BY r.id, r.numbers"),
+	'2|true|2', 'the requests row of a search and reserve lists the numbers it reserved');
 $err = psql_fails("SELECT * FROM tf_reserve(pattern => '8005560001', quantity => 1, $contact)",
 	'TF001', 'search and reserve without a match');
 like($err, qr/801122/, 'no match: 801122');
