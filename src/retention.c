@@ -197,7 +197,11 @@ tf_retention_run_due(void)
 TimestampTz
 tf_retention_next(void)
 {
-	return tf_history_retention_s > 0 ? next_pass_at : 0;
+	if (tf_history_retention_s == 0)
+		return 0;
+
+	/* A pass made due by a reload has next_pass_at 0: due now. */
+	return next_pass_at != 0 ? next_pass_at : GetCurrentTimestamp();
 }
 
 void

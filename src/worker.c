@@ -448,9 +448,13 @@ worker_sleep_ms(WorkerReadiness readiness)
 			wake_at = queue_at;
 	}
 
-	/* The next retention pass, when the retention is on. */
-	if (tf_history_retention_s > 0 && tf_retention_next() < wake_at)
-		wake_at = tf_retention_next();
+	/* The next retention pass, when the retention is on (0: off). */
+	{
+		TimestampTz retention_at = tf_retention_next();
+
+		if (retention_at != 0 && retention_at < wake_at)
+			wake_at = Max(retention_at, now);
+	}
 
 	if (wake_at == 0)
 		return -1;
