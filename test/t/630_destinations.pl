@@ -21,8 +21,9 @@ sim_reset();
 
 sub listener
 {
-	return IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
+	my $socket = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
 		Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
+	return $socket;
 }
 
 # The forbidden target: counts connections without answering.
