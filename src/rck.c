@@ -37,7 +37,7 @@ struct TfRck
 	MemoryContext cxt;			/* this struct and everything below */
 	char		resporg[TF_RESPORG_LEN + 1];
 	int32		page_size;		/* 0: the registry's default */
-	TfNumInfoCallback on_row;
+	TfRckRowCallback on_row;
 	void	   *on_row_arg;
 
 	/* The page being received; all NULL between pages. */
@@ -68,7 +68,7 @@ rck_on_body(void *arg, const char *data, size_t len)
  *		Count a row and pass it on.
  */
 static void
-rck_on_row(void *arg, const TfNumInfo *row)
+rck_on_row(void *arg, const TfRckRow *row)
 {
 	TfRck	   *rck = (TfRck *) arg;
 
@@ -84,7 +84,7 @@ rck_on_row(void *arg, const TfNumInfo *row)
  * the registry's default page size.
  */
 TfRck *
-tf_rck_begin(const char *resporg, int32 page_size, TfNumInfoCallback on_row, void *arg)
+tf_rck_begin(const char *resporg, int32 page_size, TfRckRowCallback on_row, void *arg)
 {
 	MemoryContext cxt;
 	TfRck	   *rck;

@@ -36,7 +36,7 @@ extern const char *const tf_number_status_labels[TF_NUMBER_STATUS_COUNT];
  * element was absent and point into the parser's memory: they are valid
  * only during the callback that receives the row.
  */
-typedef struct TfNumInfo
+typedef struct TfRckRow
 {
 	char		number[TF_NUMBER_DIGITS + 1];
 	const char *resporg;		/* ctrlRespOrgId, or the requested RespOrg */
@@ -54,15 +54,15 @@ typedef struct TfNumInfo
 	const char *notes;			/* shrtNotes */
 	const char *rec_version_id; /* recVersionId */
 	int			auctioned;		/* auctnInd: 1 Y, 0 N, -1 absent */
-} TfNumInfo;
+} TfRckRow;
 
-typedef void (*TfNumInfoCallback) (void *arg, const TfNumInfo *row);
+typedef void (*TfRckRowCallback) (void *arg, const TfRckRow *row);
 
 /* The streaming parser of one page. */
 typedef struct TfRckParser TfRckParser;
 
 extern TfRckParser *tf_rck_parser_create(const char *resporg,
-										 TfNumInfoCallback on_row, void *arg);
+										 TfRckRowCallback on_row, void *arg);
 extern void tf_rck_parser_feed(TfRckParser *parser, const char *data, size_t len);
 extern void tf_rck_parser_finish(TfRckParser *parser);
 extern const char *tf_rck_parser_next_key(TfRckParser *parser);
@@ -80,7 +80,7 @@ typedef enum TfRckStep
 typedef struct TfRck TfRck;
 
 extern TfRck *tf_rck_begin(const char *resporg, int32 page_size,
-						   TfNumInfoCallback on_row, void *arg);
+						   TfRckRowCallback on_row, void *arg);
 extern TfRckStep tf_rck_step(TfRck *rck);
 extern int32 tf_rck_pages(TfRck *rck);
 extern int64 tf_rck_rows(TfRck *rck);

@@ -102,7 +102,7 @@ struct TfRckParser
 
 	char		resporg[6];		/* the RespOrg whose check this is */
 	char		last_number[TF_NUMBER_DIGITS + 1];	/* "" before the first */
-	TfNumInfoCallback on_row;
+	TfRckRowCallback on_row;
 	void	   *on_row_arg;
 
 	/* Parse state, changed only by the SAX callbacks. */
@@ -352,7 +352,7 @@ free_xml_context(void *arg)
  * included.  Rows are passed to on_row(arg, row).
  */
 TfRckParser *
-tf_rck_parser_create(const char *resporg, TfNumInfoCallback on_row, void *arg)
+tf_rck_parser_create(const char *resporg, TfRckRowCallback on_row, void *arg)
 {
 	TfRckParser *parser = palloc0(sizeof(TfRckParser));
 	xmlSAXHandler sax;
@@ -460,7 +460,7 @@ convert_text(const char *value)
 static void
 deliver_row(TfRckParser *parser, RawRow *raw)
 {
-	TfNumInfo	row;
+	TfRckRow	row;
 	const char *num = raw->values[FIELD_NUM];
 	const char *status = raw->values[FIELD_STATUS];
 	const char *resporg = raw->values[FIELD_RESPORG];

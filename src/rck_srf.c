@@ -82,7 +82,7 @@ typedef struct RckScan
 
 /*
  * date_or_null
- *		Set a date column from a TfNumInfo field.
+ *		Set a date column from a TfRckRow field.
  */
 static void
 date_or_null(QueuedRow *row, int col, bool present, DateADT value)
@@ -93,7 +93,7 @@ date_or_null(QueuedRow *row, int col, bool present, DateADT value)
 
 /*
  * text_or_null
- *		Set a text column from a TfNumInfo field.
+ *		Set a text column from a TfRckRow field.
  */
 static void
 text_or_null(QueuedRow *row, int col, const char *value)
@@ -107,7 +107,7 @@ text_or_null(QueuedRow *row, int col, const char *value)
  *		Parser callback: convert a row into Datums and queue it.
  */
 static void
-scan_on_row(void *arg, const TfNumInfo *info)
+scan_on_row(void *arg, const TfRckRow *info)
 {
 	RckScan    *scan = (RckScan *) arg;
 	MemoryContext oldcxt = MemoryContextSwitchTo(scan->queue_cxt);

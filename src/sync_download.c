@@ -112,7 +112,7 @@ set_text(Datum *values, bool *nulls, int col, const char *value)
  *		Parser callback: add a row to the batch, inserting full batches.
  */
 static void
-staging_on_row(void *arg, const TfNumInfo *info)
+staging_on_row(void *arg, const TfRckRow *info)
 {
 	StagingLoad *load = (StagingLoad *) arg;
 	MemoryContext oldcxt = MemoryContextSwitchTo(load->batch_cxt);

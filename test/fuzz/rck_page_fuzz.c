@@ -43,7 +43,7 @@ typedef struct Page
 } Page;
 
 static void
-check_row(void *arg, const TfNumInfo *row)
+check_row(void *arg, const TfRckRow *row)
 {
 	Page	   *page = (Page *) arg;
 

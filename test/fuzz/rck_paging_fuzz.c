@@ -50,7 +50,7 @@ typedef struct Walk
 } Walk;
 
 static void
-check_row(void *arg, const TfNumInfo *row)
+check_row(void *arg, const TfRckRow *row)
 {
 	Walk	   *walk = (Walk *) arg;
 
