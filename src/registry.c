@@ -85,17 +85,20 @@ route_body(void *arg, const char *data, size_t len)
 	TfRegistryCall *call = (TfRegistryCall *) arg;
 	long		status = tf_http_status(call->xfer);
 
+	/*
+	 * A gateway's HTML page is not the registry's response, whether it comes
+	 * as a final (2xx) or a pending (202) one.
+	 */
+	if (status >= 200 && status < 300 && !call->delivered_any &&
+		strstr(tf_http_content_type(call->xfer), "xml") == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("registry answered with an unexpected content type"),
+				 errdetail("HTTP %ld with Content-Type \"%s\" instead of application/xml.",
+						   status, tf_http_content_type(call->xfer))));
+
 	if (status >= 200 && status < 300 && status != 202)
 	{
-		/* A gateway's HTML page is not the registry's response. */
-		if (!call->delivered_any &&
-			strstr(tf_http_content_type(call->xfer), "xml") == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("registry answered with an unexpected content type"),
-					 errdetail("HTTP %ld with Content-Type \"%s\" instead of application/xml.",
-							   status, tf_http_content_type(call->xfer))));
-
 		if (call->on_body != NULL)
 			call->on_body(call->arg, data, len);
 		call->delivered = true;
