@@ -7,9 +7,9 @@
 -- SQLSTATE, message, detail and hint as the error the cast raises.
 --
 -- PostgreSQL 15 has neither function.  There input_report() below catches
--- the cast's error instead, so the table shows the same rows and the
--- comparison with the cast cannot fail.  The output is the same on both
--- versions, so one expected file serves them.
+-- the cast's error instead, so the table shows the same rows, and there the
+-- comparison with the cast compares the cast with itself.  The output is
+-- the same on both versions, so one expected file serves them.
 --
 -- tfn_is_valid(text) gives the same answer as pg_input_is_valid() on every
 -- version, and is checked against the cast as well.

@@ -49,7 +49,8 @@ PG_FUNCTION_INFO_V1(tf_purge_history);
 #define RETENTION_INTERVAL_MS		(3600 * 1000)
 
 /*
- * The delete of each table.  $1 is the cutoff time and $2 the batch size.
+ * The DELETE statement of each table.  $1 is the cutoff time and $2 the
+ * batch size.
  * created_at and changed_at have BRIN indexes, so a pass that finds nothing
  * to delete reads little of a large table.
  */
@@ -93,7 +94,7 @@ static TimestampTz next_pass_at = 0;
 /*
  * purge_batch
  *		Delete up to batch_size rows older than cutoff from each table, as
- *		the table's owner, in the current transaction; deleted[] receives
+ *		the table's owner, in the current transaction.  deleted[] receives
  *		the count of each.
  */
 static void
@@ -212,9 +213,10 @@ tf_retention_reschedule(void)
 
 /*
  * retention_cutoff
- *		The cutoff time of tf_purge_history(): older_than before the start of
- *		the transaction, or the setting when older_than is NULL.  False when
- *		there is nothing to delete: older_than is NULL and the setting is 0.
+ *		Compute the cutoff time of tf_purge_history(): older_than before the
+ *		start of the transaction, or the setting when older_than is NULL.
+ *		Return false when there is nothing to delete: older_than is NULL and
+ *		the setting is 0.
  */
 static bool
 retention_cutoff(FunctionCallInfo fcinfo, TimestampTz *cutoff)

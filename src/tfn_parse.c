@@ -155,8 +155,8 @@ classify_utf8_separator(const unsigned char *s, size_t length)
 
 /*
  * utf8_space_length_at
- *		Byte length of the Unicode space at input[pos] (whose input ends at
- *		"end"), or 0 when none starts there.
+ *		Return the byte length of the Unicode space at input[pos], where the
+ *		input ends at "end", or 0 when none starts there.
  */
 static size_t
 utf8_space_length_at(const char *input, size_t pos, size_t end)
@@ -169,9 +169,9 @@ utf8_space_length_at(const char *input, size_t pos, size_t end)
 
 /*
  * utf8_space_length_before
- *		Byte length of the Unicode space that ends just before input[end] and
- *		starts at or after "start", or 0 when there is none.  The Unicode
- *		spaces are two or three bytes long.
+ *		Return the byte length of the Unicode space that ends just before
+ *		input[end] and starts at or after "start", or 0 when there is none.
+ *		The Unicode spaces taken as separators are two or three bytes long.
  */
 static size_t
 utf8_space_length_before(const char *input, size_t start, size_t end)
@@ -187,8 +187,8 @@ utf8_space_length_before(const char *input, size_t start, size_t end)
 
 /*
  * trim_whitespace
- *		Narrow input[*start, *end) past the whitespace at both ends: ASCII
- *		whitespace and, in UTF-8, the Unicode spaces, in any mix.
+ *		Move *start and *end past the whitespace at both ends of the input.
+ *		ASCII whitespace and, in UTF-8, the Unicode spaces count, in any mix.
  */
 static void
 trim_whitespace(const char *input, bool utf8, size_t *start, size_t *end)
